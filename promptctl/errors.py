@@ -1,0 +1,143 @@
+"""The one exception tree of promptctl.
+
+Every error a user can meet is a :class:`PromptctlError`. Each subclass builds its own
+one-line message from its fields and carries the exit code the CLI returns for it, so
+the CLI has a single place that turns errors into output (``promptctl.cli``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# Exit codes, as SPEC §5 names them.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_CONFLICT = 4
+
+
+class PromptctlError(Exception):
+    """Root of every error promptctl raises; ``exit_code`` is what the CLI exits with."""
+
+    exit_code = EXIT_FAILED
+
+
+class GitError(PromptctlError):
+    """Git failed in a way we did not anticipate; the message is git's own first line."""
+
+    def __init__(self, command: str, detail: str) -> None:
+        self.command = command
+        self.detail = detail
+        super().__init__(f"git {command} failed: {detail}")
+
+
+class InvalidInput(PromptctlError):
+    """The user gave us something we cannot use: a bad name, reference, filter or value."""
+
+    exit_code = EXIT_USAGE
+
+
+class InvalidName(InvalidInput):
+    """A prompt or alias name that breaks the naming rules."""
+
+    def __init__(self, kind: str, value: str, reason: str) -> None:
+        self.kind = kind
+        self.value = value
+        self.reason = reason
+        super().__init__(f"invalid {kind} {value!r}: {reason}")
+
+
+class InvalidReference(InvalidInput):
+    """A prompt reference (``name@alias``, ``prompts:/name/3`` …) that does not parse."""
+
+    def __init__(self, value: str, reason: str) -> None:
+        self.value = value
+        self.reason = reason
+        super().__init__(f"invalid reference {value!r}: {reason}")
+
+
+class InvalidFilter(InvalidInput):
+    """A search filter that does not parse; ``position`` is the offending token's offset."""
+
+    def __init__(self, text: str, position: int, reason: str) -> None:
+        self.text = text
+        self.position = position
+        self.reason = reason
+        super().__init__(f"invalid filter at character {position + 1}: {reason}")
+
+
+class MissingVariables(InvalidInput):
+    """``format()`` was not given a value for every variable the template uses."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = tuple(sorted(names))
+        super().__init__("missing value for variable(s): " + ", ".join(self.names))
+
+
+class InvalidPromptFile(InvalidInput):
+    """A prompt file that is not valid YAML or breaks the schema of SPEC §2."""
+
+    def __init__(self, source: str, key: str | None, problem: str) -> None:
+        self.source = source
+        self.key = key
+        self.problem = problem
+        where = f"{source}: {key}: " if key else f"{source}: "
+        super().__init__(where + problem)
+
+
+class NotFound(PromptctlError):
+    """Something the user named does not exist."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class RegistryNotFound(NotFound):
+    """No registry at the given path, or none above the current directory."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        super().__init__(
+            f"no promptctl registry at {where} (run 'promptctl init' or pass --registry)"
+        )
+
+
+class PromptNotFound(NotFound):
+    """No prompt of that name on the registry branch."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"prompt {name!r} not found")
+
+
+class VersionNotFound(NotFound):
+    """The prompt exists but has no such version; names the range that exists."""
+
+    def __init__(self, name: str, version: int, latest: int) -> None:
+        self.name = name
+        self.version = version
+        self.latest = latest
+        super().__init__(
+            f"prompt {name!r} has no version {version} (versions 1 to {latest} exist)"
+        )
+
+
+class AliasNotFound(NotFound):
+    """The prompt has no such alias; names the aliases it does have."""
+
+    def __init__(self, name: str, alias: str, existing: Iterable[str]) -> None:
+        self.name = name
+        self.alias = alias
+        self.existing = tuple(sorted(existing))
+        have = ", ".join(self.existing) if self.existing else "none"
+        super().__init__(f"prompt {name!r} has no alias {alias!r} (aliases: {have})")
+
+
+class Conflict(PromptctlError):
+    """The repository is not in a state we may write to, or someone changed it first."""
+
+    exit_code = EXIT_CONFLICT
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
