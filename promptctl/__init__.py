@@ -1,0 +1,57 @@
+"""promptctl: a Git repository as your LLM prompt registry.
+
+Prompts are YAML files, versions are commits, aliases are annotated tags. The names
+mirror MLflow's Prompt Registry so that moving over is an import change::
+
+    import promptctl
+    reg = promptctl.Registry("path/to/registry")
+    prompt = reg.load_prompt("prompts:/summarize@production")
+    prompt.format(ticket="...", num_sentences=3)
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    AliasNotFound,
+    Conflict,
+    InvalidInput,
+    InvalidPromptFile,
+    NotFound,
+    PromptctlError,
+    PromptNotFound,
+    VersionNotFound,
+)
+from .models import PromptSummary, PromptVersion, VersionInfo
+from .promptfile import PromptContent
+from .registry import Registry
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AliasNotFound",
+    "Conflict",
+    "InvalidInput",
+    "InvalidPromptFile",
+    "NotFound",
+    "PromptContent",
+    "PromptNotFound",
+    "PromptSummary",
+    "PromptVersion",
+    "PromptctlError",
+    "Registry",
+    "VersionInfo",
+    "VersionNotFound",
+    "load_prompt",
+]
+
+_default: Registry | None = None
+
+
+def load_prompt(name_or_uri: str, version: int | None = None, *,
+                cache_ttl_seconds: float | None = None) -> PromptVersion:
+    """Load a prompt from the default registry (``$PROMPTCTL_REGISTRY`` or the current one)."""
+    global _default
+    if _default is None:
+        _default = Registry()
+    return _default.load_prompt(name_or_uri, version, cache_ttl_seconds=cache_ttl_seconds)
+

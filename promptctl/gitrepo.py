@@ -1,0 +1,540 @@
+"""Everything promptctl asks of Git, and the only module that talks to it.
+
+Two paths, on purpose:
+
+* Reads that sit on the hot path of ``load`` (HEAD, refs, objects) go straight to the
+  ref files and to one long-lived ``git cat-file --batch`` process. Importing GitPython
+  costs ~50 ms, a third of the cold ``promptctl load`` budget, and a load needs none of it.
+* Everything else (history, commits, tags) runs through GitPython's command layer,
+  imported on first use, which gives us one place where ``GitCommandError`` is turned
+  into our own errors.
+
+Writes never touch the user's index or working tree beyond the one prompt file written:
+a commit is built in a throwaway index (``GIT_INDEX_FILE``) and the branch is moved with
+``update-ref NEW OLD``, a compare-and-swap that fails if anyone moved it first.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import fcntl
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from .errors import Conflict, GitError, InvalidInput
+
+if TYPE_CHECKING:
+    import git
+
+ZERO_OID = "0" * 40
+_LOCK_NAME = "promptctl.lock"
+
+
+@dataclass(frozen=True)
+class Head:
+    """Where HEAD is: ``ref`` is ``None`` when detached, ``commit`` ``None`` when unborn."""
+
+    ref: str | None
+    commit: str | None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A ref and the object it names; ``peeled`` is the commit under an annotated tag if known."""
+
+    name: str
+    target: str
+    peeled: str | None = None
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    """What an annotated tag object says."""
+
+    target: str
+    tagger: str
+    timestamp: int
+    message: str
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One commit of a first-parent walk and the files it changed (relative to the repo root).
+
+    ``changes`` holds ``(status, path, blob)`` with status ``A``, ``M``, ``D`` or ``T``.
+    """
+
+    commit: str
+    parents: tuple[str, ...]
+    author: str
+    email: str
+    timestamp: int
+    message: str
+    changes: tuple[tuple[str, str, str], ...]
+
+
+class GitRepo:
+    """A Git repository (or a worktree of one) seen from promptctl."""
+
+    def __init__(self, root: Path, git_dir: Path, common_dir: Path) -> None:
+        self.root = root
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+        self._catfile: subprocess.Popen[bytes] | None = None
+        self._packed: tuple[tuple[int, int, int], list[str], dict[str, Ref]] | None = None
+        self._cmd: git.Git | None = None
+
+    # -- finding and making repositories -------------------------------------------------
+
+    @classmethod
+    def find(cls, start: Path) -> GitRepo | None:
+        """The repository whose working tree contains ``start``, or ``None``."""
+        for folder in (start, *start.parents):
+            dot_git = folder / ".git"
+            if dot_git.is_dir():
+                return cls._at(folder, dot_git)
+            if dot_git.is_file():  # a linked worktree or submodule: "gitdir: <path>"
+                text = dot_git.read_text().strip()
+                if text.startswith("gitdir:"):
+                    return cls._at(folder, (folder / text[7:].strip()).resolve())
+        return None
+
+    @classmethod
+    def _at(cls, root: Path, git_dir: Path) -> GitRepo:
+        common = git_dir
+        commondir_file = git_dir / "commondir"
+        if commondir_file.is_file():
+            common = (git_dir / commondir_file.read_text().strip()).resolve()
+        return cls(root, git_dir, common)
+
+    @classmethod
+    def init(cls, path: Path) -> GitRepo:
+        """Run ``git init`` in ``path`` (made if missing) and return the repository."""
+        path.mkdir(parents=True, exist_ok=True)
+        _run_plain(["git", "init", "--quiet", str(path)], "init")
+        repo = cls.find(path)
+        assert repo is not None
+        return repo
+
+    def close(self) -> None:
+        """Stop the helper processes; the object stays usable and restarts them on demand."""
+        if self._catfile is not None:
+            with contextlib.suppress(OSError):
+                assert self._catfile.stdin is not None
+                self._catfile.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._catfile.wait(timeout=2)
+            if self._catfile.poll() is None:
+                self._catfile.kill()
+            self._catfile = None
+        if self._cmd is not None:
+            self._cmd.clear_cache()
+            self._cmd = None
+
+    def __del__(self) -> None:  # pragma: no cover - best effort at interpreter exit
+        with contextlib.suppress(Exception):
+            self.close()
+
+    # -- refs, read from the files themselves --------------------------------------------
+
+    def head(self) -> Head:
+        """Read HEAD: the branch it is on (if any) and the commit (if any)."""
+        text = (self.git_dir / "HEAD").read_text().strip()
+        if text.startswith("ref:"):
+            ref = text[4:].strip()
+            return Head(ref, self.resolve(ref))
+        return Head(None, text)
+
+    def in_progress_operation(self) -> str | None:
+        """The name of a merge, rebase, cherry-pick or bisect under way, else ``None``."""
+        for marker, what in (
+            ("MERGE_HEAD", "a merge"),
+            ("rebase-merge", "a rebase"),
+            ("rebase-apply", "a rebase"),
+            ("CHERRY_PICK_HEAD", "a cherry-pick"),
+            ("REVERT_HEAD", "a revert"),
+        ):
+            if (self.git_dir / marker).exists():
+                return what
+        return None
+
+    def resolve(self, refname: str) -> str | None:
+        """The object id a ref points to (not peeled), or ``None`` if there is no such ref."""
+        loose = self._read_loose(refname)
+        if loose is not None:
+            return loose
+        packed = self._packed_refs()[2].get(refname)
+        return packed.target if packed else None
+
+    def refs(self, prefix: str) -> dict[str, Ref]:
+        """Every ref whose name starts with ``prefix``, loose ones overriding packed ones."""
+        _, names, packed = self._packed_refs()
+        found: dict[str, Ref] = {}
+        start = bisect.bisect_left(names, prefix)
+        for name in names[start:]:
+            if not name.startswith(prefix):
+                break
+            found[name] = packed[name]
+        folder, _, stem = prefix.rpartition("/")
+        base = self.common_dir / folder
+        for dirpath, _dirs, files in os.walk(base):
+            rel = Path(dirpath).relative_to(self.common_dir).as_posix()
+            for file in files:
+                name = f"{rel}/{file}"
+                if name.startswith(prefix) and not file.endswith(".lock"):
+                    target = self._read_loose(name)
+                    if target is not None:
+                        found[name] = Ref(name, target)
+            if stem:  # only the top folder can hold names with a partial last part
+                _dirs[:] = [d for d in _dirs if d.startswith(stem)]
+        return found
+
+    def _read_loose(self, refname: str) -> str | None:
+        try:
+            text = (self.common_dir / refname).read_text().strip()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        if text.startswith("ref:"):
+            return self.resolve(text[4:].strip())
+        return text or None
+
+    def _packed_refs(self) -> tuple[tuple[int, int, int], list[str], dict[str, Ref]]:
+        # Parsed once per change of the file: with tens of thousands of aliases the parse
+        # costs milliseconds, the stat microseconds.
+        path = self.common_dir / "packed-refs"
+        try:
+            st = path.stat()
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except FileNotFoundError:
+            stamp = (0, 0, 0)
+        if self._packed is not None and self._packed[0] == stamp:
+            return self._packed
+        refs: dict[str, Ref] = {}
+        if stamp != (0, 0, 0):
+            last: Ref | None = None
+            for line in path.read_text().splitlines():
+                if line.startswith("^") and last is not None:
+                    last = refs[last.name] = Ref(last.name, last.target, line[1:])
+                elif line and not line.startswith("#"):
+                    target, _, name = line.partition(" ")
+                    last = refs[name] = Ref(name, target)
+        self._packed = (stamp, sorted(refs), refs)
+        return self._packed
+
+    # -- objects, through one long-lived cat-file process --------------------------------
+
+    def read_object(self, spec: str) -> tuple[str, bytes] | None:
+        """``(type, content)`` of the object ``spec`` names (``rev:path`` works), or ``None``."""
+        proc = self._catfile
+        if proc is None or proc.poll() is not None:
+            proc = self._catfile = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                cwd=self.root,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(spec.encode() + b"\n")
+        proc.stdin.flush()
+        header = proc.stdout.readline().split()
+        if len(header) != 3:  # "<spec> missing" or "<spec> ambiguous"
+            return None
+        size = int(header[2])
+        data = _read_exact(proc.stdout, size + 1)[:-1]
+        return header[1].decode(), data
+
+    def read_blob(self, commit: str, path: str) -> bytes | None:
+        """The content of ``path`` at ``commit``, or ``None`` when it is not there."""
+        found = self.read_object(f"{commit}:{path}")
+        return found[1] if found and found[0] == "blob" else None
+
+    def peel(self, ref: Ref) -> str | None:
+        """The commit a ref finally points to, following annotated tags."""
+        if ref.peeled:
+            return ref.peeled
+        target = ref.target
+        for _ in range(10):  # tags of tags are legal; loops are not
+            found = self.read_object(target)
+            if found is None:
+                return None
+            kind, data = found
+            if kind != "tag":
+                return target if kind == "commit" else None
+            target = data.split(b"\n", 1)[0].split()[1].decode()
+        return None
+
+    def read_tag(self, oid: str) -> TagInfo | None:
+        """Parse an annotated tag object, or ``None`` if ``oid`` is not one."""
+        found = self.read_object(oid)
+        if found is None or found[0] != "tag":
+            return None
+        head, _, message = found[1].decode("utf-8", "replace").partition("\n\n")
+        fields = dict(line.split(" ", 1) for line in head.splitlines() if " " in line)
+        tagger = fields.get("tagger", "")
+        who, _, when = tagger.rpartition(">")
+        stamp = when.split()[0] if when.split() else "0"
+        return TagInfo(fields.get("object", ""), (who + ">").strip(), int(stamp), message.strip())
+
+    # -- history, through GitPython ---------------------------------------------------------
+
+    def log_first_parent(
+        self, tip: str, *, since: str | None = None, paths: Sequence[str] = ()
+    ) -> Iterator[LogEntry]:
+        """Commits on the first-parent line from ``since`` (exclusive) to ``tip``, oldest first.
+
+        Merges are diffed against their first parent, so a prompt changed on a merged
+        branch counts once, at the merge, as a version of this line.
+        """
+        args = [
+            "log", "--first-parent", "--diff-merges=first-parent", "--no-renames", "--raw",
+            "--reverse", "--no-abbrev", "--format=%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%B%x1f",
+            f"{since}..{tip}" if since else tip, "--", *paths,
+        ]
+        with self._stream(args) as out:
+            buffer = b""
+            for chunk in iter(lambda: out.read(1 << 16), b""):
+                buffer += chunk
+                *records, buffer = buffer.split(b"\x1e")
+                for record in records:
+                    if record:
+                        yield _parse_log_record(record)
+            if buffer.strip():
+                yield _parse_log_record(buffer)
+
+    def first_parent_chain_ok(self, old: str, new: str) -> bool:
+        """True when ``old`` lies on the first-parent line of ``new`` (so history only grew)."""
+        if old == new:
+            return True
+        out = self._git("rev-list", "--first-parent", "--parents", f"{old}..{new}", check=False)
+        if out is None or not out.strip():
+            return False
+        oldest = out.strip().splitlines()[-1].split()
+        return len(oldest) > 1 and oldest[1] == old
+
+    def last_change(self, commit: str, path: str) -> str | None:
+        """The newest commit on the first-parent line of ``commit`` that changed ``path``."""
+        out = self._git(
+            "log", "--first-parent", "--diff-merges=first-parent", "-1", "--format=%H",
+            commit, "--", path, check=False,
+        )
+        return out.strip() or None if out else None
+
+    def is_shallow(self) -> bool:
+        """True for a shallow clone, whose history stops short."""
+        return (self.common_dir / "shallow").exists()
+
+    # -- writes ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Serialize promptctl writers on this repository (other writers are caught by CAS)."""
+        with open(self.common_dir / _LOCK_NAME, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def path_status(self, path: str) -> str:
+        """``git status --porcelain`` for one path: empty when it matches HEAD everywhere."""
+        return self._git("status", "--porcelain", "--untracked-files=all", "--", path) or ""
+
+    def hash_file(self, file: Path) -> str:
+        """Store a file's content as a blob and return its id."""
+        return self._git("hash-object", "-w", "--no-filters", "--", str(file)).strip()
+
+    def commit_blob(
+        self,
+        head: Head,
+        path: str,
+        blob: str,
+        message: str,
+        *,
+        author: tuple[str, str] | None = None,
+    ) -> str:
+        """Commit ``blob`` at ``path`` on top of ``head`` and move its branch; return the commit.
+
+        Built in a throwaway index so the user's staged work stays theirs. The branch
+        moves only if it still points where ``head`` says (compare-and-swap).
+        """
+        assert head.ref is not None
+        temp_index = self.git_dir / f"promptctl-index.{os.getpid()}"
+        env = {"GIT_INDEX_FILE": str(temp_index), **_identity_env(author)}
+        try:
+            if head.commit:
+                self._git("read-tree", head.commit, env=env)
+            else:
+                self._git("read-tree", "--empty", env=env)
+            self._git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+            tree = self._git("write-tree", env=env).strip()
+        finally:
+            temp_index.unlink(missing_ok=True)
+        parents = ["-p", head.commit] if head.commit else []
+        commit = self._git("commit-tree", tree, *parents, "-m", message, env=env).strip()
+        self.move_ref(head.ref, commit, head.commit, f"promptctl: {message.splitlines()[0]}")
+        return commit
+
+    def move_ref(self, refname: str, new: str, old: str | None, reason: str) -> None:
+        """Point ``refname`` at ``new`` only if it still points at ``old`` (``None``: absent)."""
+        try:
+            self._git("update-ref", "-m", reason, refname, new, old or ZERO_OID)
+        except GitError as exc:
+            raise Conflict(f"{refname} was changed by someone else meanwhile; try again") from exc
+
+    def delete_ref(self, refname: str, old: str) -> None:
+        """Delete ``refname`` only if it still points at ``old``."""
+        try:
+            self._git("update-ref", "-d", refname, old)
+        except GitError as exc:
+            raise Conflict(f"{refname} was changed by someone else meanwhile; try again") from exc
+
+    def create_tag(
+        self, name: str, commit: str, message: str, *, author: tuple[str, str] | None = None
+    ) -> str:
+        """Write an annotated tag object for ``commit`` (no ref yet) and return its id."""
+        info = _identity_env(author)
+        tagger = self._git("var", "GIT_COMMITTER_IDENT", env=info).strip()
+        body = f"object {commit}\ntype commit\ntag {name}\ntagger {tagger}\n\n{message.rstrip()}\n"
+        return self._git("mktag", input=body).strip()
+
+    def sync_worktree(self, path: str, data: bytes) -> None:
+        """Make the user's copy and index entry of ``path`` match what was just committed."""
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.promptctl-{os.getpid()}")
+        temp.write_bytes(data)
+        os.replace(temp, target)
+        self._git("update-index", "--add", "--", path)
+
+    # -- the command layer ----------------------------------------------------------------
+
+    def _git(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+        check: bool = True,
+    ) -> str | None:
+        from git.exc import GitCommandError
+
+        cmd = self._git_cmd()
+        try:
+            if input is None:
+                return str(cmd.execute(["git", *args], env=env, strip_newline_in_stdout=False))
+            with tempfile.TemporaryFile() as stdin:
+                stdin.write(input.encode())
+                stdin.seek(0)
+                return str(
+                    cmd.execute(
+                        ["git", *args], env=env, istream=stdin, strip_newline_in_stdout=False
+                    )
+                )
+        except GitCommandError as exc:
+            if not check:
+                return None
+            raise _translate(args[0], _stderr(exc)) from exc
+
+    @contextlib.contextmanager
+    def _stream(self, args: list[str]) -> Iterator[IO[bytes]]:
+        from git.exc import GitCommandError
+
+        proc = self._git_cmd().execute(["git", *args], as_process=True)
+        try:
+            yield proc.stdout
+            proc.wait()
+        except GitCommandError as exc:
+            raise _translate(args[0], _stderr(exc)) from exc
+        finally:
+            proc.stdout.close()
+
+    def _git_cmd(self) -> git.Git:
+        if self._cmd is None:
+            import git  # noqa: F811 - deliberately late, see the module docstring
+
+            self._cmd = git.Git(self.root)
+        return self._cmd
+
+
+def _read_exact(stream: IO[bytes], size: int) -> bytes:
+    data = stream.read(size)
+    while len(data) < size:
+        more = stream.read(size - len(data))
+        if not more:
+            raise GitError("cat-file", "unexpected end of output")
+        data += more
+    return data
+
+
+def _parse_log_record(record: bytes) -> LogEntry:
+    fields = record.decode("utf-8", "replace").split("\x1f", 6)
+    commit, parents, author, email, stamp, message, raw = fields
+    changes = []
+    for line in raw.splitlines():
+        if line.startswith(":"):
+            meta, _, path = line.partition("\t")
+            parts = meta.split()
+            changes.append((parts[4][0], path, parts[3]))
+    return LogEntry(
+        commit, tuple(parents.split()), author, email, int(stamp or 0), message.strip(),
+        tuple(changes),
+    )
+
+
+def _identity_env(author: tuple[str, str] | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if author:
+        name, email = author
+        env.update(
+            GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email,
+            GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email,
+        )
+    return env
+
+
+def _stderr(exc: Any) -> str:
+    text = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
+    return text.strip().removeprefix("stderr:").strip().strip("'").strip()
+
+
+def _translate(command: str, stderr: str) -> GitError | InvalidInput:
+    """Turn git's stderr into one of our errors: the only place git's words are read."""
+    if "Author identity unknown" in stderr or "Committer identity unknown" in stderr or (
+        "empty ident name" in stderr
+    ):
+        return IdentityMissing()
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    detail = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else "")
+    return GitError(command, detail.removeprefix("fatal: ").removeprefix("error: "))
+
+
+class IdentityMissing(InvalidInput):
+    """Git has no user name or email to write commits with."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "git does not know who you are: run 'git config --global user.name \"Your Name\"' "
+            "and 'git config --global user.email you@example.com', or pass --author 'Name <email>'"
+        )
+
+
+def _run_plain(
+    argv: list[str],
+    command: str,
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+) -> str:
+    result = subprocess.run(
+        argv, cwd=cwd, env=env, input=input, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise _translate(command, result.stderr)
+    return result.stdout

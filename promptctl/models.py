@@ -1,0 +1,234 @@
+"""The values the registry returns: frozen dataclasses, derived values as properties."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from . import template as tmpl
+from .refs import URI_SCHEME
+
+
+@dataclass(frozen=True)
+class PromptVersion:
+    """One version of a prompt, as MLflow's ``PromptVersion`` (same attribute names).
+
+    ``version`` counts the commits on the registry branch's first-parent line that
+    changed the prompt file; ``commit_message`` is that commit's message.
+    """
+
+    name: str
+    version: int
+    template: tmpl.Template
+    commit: str
+    commit_message: str
+    author: str
+    timestamp: int
+    description: str | None = None
+    model_config: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    response_format: dict[str, Any] | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def is_chat(self) -> bool:
+        """True when the template is a list of chat messages."""
+        return not isinstance(self.template, str)
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The variable names the template uses, in order of first use."""
+        return tmpl.find_variables(self.template)
+
+    @property
+    def uri(self) -> str:
+        """``prompts:/name/N``: a reference to exactly this version."""
+        return f"{URI_SCHEME}{self.name}/{self.version}"
+
+    @property
+    def date(self) -> datetime:
+        """The commit's date (UTC)."""
+        return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
+
+    @property
+    def template_text(self) -> str:
+        """The template as one text (chat messages joined), for search and display."""
+        return tmpl.template_text(self.template)
+
+    def format(self, allow_partial: bool = False, **values: Any) -> Any:
+        """Fill the template's variables.
+
+        Returns the text (or the list of chat messages). With ``allow_partial=True`` the
+        variables without a value stay as they are and a new :class:`PromptVersion` is
+        returned, so it can be formatted again later.
+        """
+        filled = tmpl.format_template(self.template, values, allow_partial=allow_partial)
+        if allow_partial:
+            return dataclasses.replace(self, template=filled)
+        return filled
+
+    def to_single_brace_format(self) -> tmpl.Template:
+        """The template with ``{name}`` placeholders, for ``str.format``-style libraries."""
+        return tmpl.to_single_brace(self.template)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (the shape ``--json`` prints)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "uri": self.uri,
+            "commit": self.commit,
+            "commit_message": self.commit_message,
+            "author": self.author,
+            "date": self.date.isoformat(),
+            "aliases": list(self.aliases),
+            "description": self.description,
+            "model_config": self.model_config,
+            "tags": self.tags,
+            "response_format": self.response_format,
+            "is_chat": self.is_chat,
+            "variables": list(self.variables),
+            "template": self.template,
+        }
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    """What ``register`` did: the version now current, and whether it is new."""
+
+    version: PromptVersion
+    created: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {
+            "name": self.version.name,
+            "version": self.version.version,
+            "commit": self.version.commit,
+            "created": self.created,
+        }
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One line of a prompt's history."""
+
+    name: str
+    version: int
+    commit: str
+    author: str
+    email: str
+    timestamp: int
+    message: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def date(self) -> datetime:
+        """The commit's date (UTC)."""
+        return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "commit": self.commit,
+            "author": self.author,
+            "email": self.email,
+            "date": self.date.isoformat(),
+            "message": self.message,
+            "aliases": list(self.aliases),
+        }
+
+
+@dataclass(frozen=True)
+class PromptSummary:
+    """A prompt as ``list`` and ``search`` show it: its newest version and its aliases.
+
+    ``aliases`` maps each alias to the version it points at. ``problem`` is set when
+    the newest file does not parse (it is still listed, so ``check`` can be run on it).
+    """
+
+    name: str
+    latest_version: int
+    commit: str
+    description: str | None
+    tags: dict[str, str]
+    model_config: dict[str, Any]
+    template_text: str
+    alias_versions: dict[str, int] = field(default_factory=dict)
+    problem: str | None = None
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """The alias names (what a search filter's ``alias = …`` looks at)."""
+        return tuple(sorted(self.alias_versions))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {
+            "name": self.name,
+            "latest_version": self.latest_version,
+            "commit": self.commit,
+            "description": self.description,
+            "tags": self.tags,
+            "model_config": self.model_config,
+            "aliases": self.alias_versions,
+            "problem": self.problem,
+        }
+
+
+@dataclass(frozen=True)
+class AliasInfo:
+    """An alias and the version it points to."""
+
+    name: str
+    alias: str
+    version: int
+    commit: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {"name": self.name, "alias": self.alias, "version": self.version, "commit": self.commit}
+
+
+@dataclass(frozen=True)
+class PromptDiff:
+    """What changed between two versions of one prompt."""
+
+    name: str
+    from_version: int
+    to_version: int
+    template_diff: tuple[str, ...]
+    model_config_changes: dict[str, tuple[Any, Any]]
+    tag_changes: dict[str, tuple[str | None, str | None]]
+    description_change: tuple[str | None, str | None] | None
+    variables_added: tuple[str, ...]
+    variables_removed: tuple[str, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the two versions hold the same content."""
+        return not (
+            self.template_diff or self.model_config_changes or self.tag_changes
+            or self.description_change
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {
+            "name": self.name,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "template_diff": list(self.template_diff),
+            "model_config": {k: {"from": a, "to": b} for k, (a, b) in self.model_config_changes.items()},
+            "tags": {k: {"from": a, "to": b} for k, (a, b) in self.tag_changes.items()},
+            "description": (
+                {"from": self.description_change[0], "to": self.description_change[1]}
+                if self.description_change else None
+            ),
+            "variables_added": list(self.variables_added),
+            "variables_removed": list(self.variables_removed),
+        }

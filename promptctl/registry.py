@@ -1,0 +1,504 @@
+"""The registry: prompts as files in Git, versions as commits, aliases as annotated tags.
+
+:class:`Registry` is the whole core API. It returns data (see ``models``) and raises
+``PromptctlError`` subclasses; it never prints. The CLI and Python users call the same
+methods.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from . import promptfile
+from .compare import diff_versions
+from .errors import (
+    AliasNotFound,
+    Conflict,
+    InvalidInput,
+    PromptNotFound,
+    RegistryNotFound,
+    VersionNotFound,
+)
+from .gitrepo import GitRepo, Head
+from .index import Progress, VersionIndex, VersionRow
+from .models import AliasInfo, PromptDiff, PromptSummary, PromptVersion, RegisterResult, VersionInfo
+from .promptfile import PromptContent
+from .refs import PromptRef, parse_ref, validate_alias, validate_name
+from .search import parse_filter
+
+CONFIG_FILE = "promptctl.yaml"
+ENV_REGISTRY = "PROMPTCTL_REGISTRY"
+DEFAULT_CACHE_TTL = 60.0
+CACHE_SIZE = 1024
+_TAG_PREFIX = "refs/tags/prompts/"
+_CONFIG_TEXT = "# promptctl registry: prompts live in prompts/<name>.yaml\nversion: 1\n"
+
+
+class Registry:
+    """A prompt registry: a folder holding ``promptctl.yaml`` and ``prompts/`` in a Git repo.
+
+    ``Registry()`` finds the registry from ``$PROMPTCTL_REGISTRY`` or the current
+    directory; ``Registry(path)`` opens the one at ``path``. ``progress`` is called while
+    a long history is indexed for the first time.
+    """
+
+    def __init__(self, location: str | os.PathLike[str] | None = None, *,
+                 progress: Progress | None = None) -> None:
+        self.root = _locate(location)
+        repo = GitRepo.find(self.root)
+        if repo is None:
+            raise RegistryNotFound(f"{self.root} (not inside a Git repository)")
+        self.repo = repo
+        rel = self.root.resolve().relative_to(repo.root.resolve()).as_posix()
+        self.prefix = "" if rel == "." else f"{rel}/"
+        self._progress = progress
+        self._index: VersionIndex | None = None
+        self._index_branch: str | None = None
+        self._cache: OrderedDict[tuple[str, Any], tuple[float, PromptVersion]] = OrderedDict()
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str] = ".", *, author: str | None = None) -> Registry:
+        """Make ``path`` a registry (running ``git init`` if needed); safe to run twice."""
+        folder = Path(path).resolve()
+        repo = GitRepo.find(folder) or GitRepo.init(folder)
+        config = folder / CONFIG_FILE
+        (folder / "prompts").mkdir(parents=True, exist_ok=True)
+        if not config.exists():
+            rel = folder.relative_to(repo.root.resolve()).as_posix()
+            path_in_repo = CONFIG_FILE if rel == "." else f"{rel}/{CONFIG_FILE}"
+            with repo.write_lock():
+                head = _writable_head(repo)
+                temp = folder / f".{CONFIG_FILE}.promptctl"
+                temp.write_text(_CONFIG_TEXT)
+                try:
+                    blob = repo.hash_file(temp)
+                finally:
+                    temp.unlink()
+                repo.commit_blob(head, path_in_repo, blob, "Initialize promptctl registry",
+                                 author=_parse_author(author))
+                repo.sync_worktree(path_in_repo, _CONFIG_TEXT.encode())
+        repo.close()
+        return cls(folder)
+
+    def close(self) -> None:
+        """Release the Git helper process and the index (reopened on demand)."""
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        self.repo.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def load_prompt(
+        self,
+        name_or_uri: str,
+        version: int | None = None,
+        *,
+        cache_ttl_seconds: float | None = None,
+    ) -> PromptVersion:
+        """Load one version by reference (``name``, ``name/3``, ``prompts:/name@alias`` …).
+
+        Loads by alias or latest are cached for ``cache_ttl_seconds`` (default 60), loads
+        by version for good; ``0`` bypasses the cache.
+        """
+        ttl = DEFAULT_CACHE_TTL if cache_ttl_seconds is None else cache_ttl_seconds
+        key = (name_or_uri, version)
+        if ttl > 0:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] > time.monotonic():
+                return hit[1]
+        ref = parse_ref(name_or_uri)
+        if version is not None:
+            ref = PromptRef(ref.name, version=version)
+        prompt = self._load(ref)
+        if ttl > 0:
+            expires = float("inf") if ref.version is not None else time.monotonic() + ttl
+            self._cache[key] = (expires, prompt)
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return prompt
+
+    def _load(self, ref: PromptRef) -> PromptVersion:
+        index = self._current_index()
+        if ref.alias is not None:
+            row = self._alias_target(index, ref.name, ref.alias)
+        elif ref.version is not None:
+            row = index.version(ref.name, ref.version)
+            if row is None:
+                latest = index.count(ref.name)
+                if not latest:
+                    raise PromptNotFound(ref.name)
+                raise VersionNotFound(ref.name, ref.version, latest)
+        else:
+            row = index.newest(ref.name)
+            if row is None:
+                raise PromptNotFound(ref.name)
+        return self._version_from_row(index, row)
+
+    def _version_from_row(self, index: VersionIndex, row: VersionRow) -> PromptVersion:
+        found = self.repo.read_object(row.blob)
+        text = found[1].decode("utf-8") if found else ""
+        content = promptfile.parse_prompt(text, f"{index.path_of(row.name)} (version {row.number})")
+        aliases = tuple(a for a, n in self._aliases(index, row.name).items() if n == row.number)
+        return PromptVersion(
+            name=row.name,
+            version=row.number,
+            template=content.template,
+            commit=row.commit,
+            commit_message=row.message,
+            author=row.author,
+            timestamp=row.timestamp,
+            description=content.description,
+            model_config=content.model_config,
+            tags=content.tags,
+            response_format=content.response_format,
+            aliases=aliases,
+        )
+
+    def history(self, name: str) -> list[VersionInfo]:
+        """Every version of ``name``, oldest first, with the aliases pointing at each."""
+        validate_name(name)
+        index = self._current_index()
+        rows = index.versions(name)
+        if not rows:
+            raise PromptNotFound(name)
+        by_version: dict[int, list[str]] = {}
+        for alias, number in self._aliases(index, name).items():
+            by_version.setdefault(number, []).append(alias)
+        return [
+            VersionInfo(r.name, r.number, r.commit, r.author, r.email, r.timestamp, r.message,
+                        tuple(sorted(by_version.get(r.number, ()))))
+            for r in rows
+        ]
+
+    def list_prompts(self) -> list[PromptSummary]:
+        """Every prompt with its newest version and aliases, sorted by name."""
+        return self.search_prompts()
+
+    def search_prompts(self, filter_string: str | None = None) -> list[PromptSummary]:
+        """Prompts matching a filter (SPEC §6), e.g. ``"tags.team = 'support' AND alias = 'production'"``."""
+        predicate = parse_filter(filter_string or "")
+        index = self._current_index()
+        alias_refs = self._alias_refs_by_name()
+        found = []
+        for row in index.latest_rows():
+            record = _Record(row, alias_refs.get(row.name, {}))
+            if predicate(record):
+                found.append(PromptSummary(
+                    row.name, row.number, row.commit, row.description, row.tags,
+                    row.model_config, row.template_text,
+                    self._aliases(index, row.name), row.problem,
+                ))
+        return found
+
+    def diff(self, name: str, from_ref: str, to_ref: str) -> PromptDiff:
+        """What changed between two versions of ``name`` (each a number, alias or ``latest``)."""
+        validate_name(name)
+        older = self._load(_ref_within(name, from_ref))
+        newer = self._load(_ref_within(name, to_ref))
+        return diff_versions(older, newer)
+
+    def list_aliases(self, name: str | None = None) -> list[AliasInfo]:
+        """Every alias (of one prompt, or of all), sorted by prompt and alias."""
+        index = self._current_index()
+        names = [validate_name(name)] if name else sorted(self._alias_refs_by_name())
+        found = []
+        for prompt in names:
+            for alias, number in sorted(self._aliases(index, prompt).items()):
+                row = index.version(prompt, number)
+                found.append(AliasInfo(prompt, alias, number, row.commit if row else ""))
+        return found
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def register(self, name: str, content: PromptContent, message: str | None = None,
+                 *, author: str | None = None) -> RegisterResult:
+        """Commit ``content`` as the next version of ``name``.
+
+        Identical content creates nothing: the current version comes back with
+        ``created=False``. Only the prompt file is committed; the user's other staged and
+        unstaged changes stay as they were.
+        """
+        validate_name(name)
+        promptfile.validate_content(content, name)
+        data = promptfile.dump_prompt(content).encode()
+        index = self._index_for_write()
+        path = index.path_of(name)
+        with self.repo.write_lock():
+            head = _writable_head(self.repo)
+            index.refresh(head.commit, self._progress)
+            current = index.newest(name)
+            if current is not None:
+                found = self.repo.read_object(current.blob)
+                if found and found[1] == data:
+                    return RegisterResult(self._version_from_row(index, current), created=False)
+            self._refuse_dirty(path, data)
+            note = message or (f"Update {name}" if current else f"Create {name}")
+            temp = self.repo.root / f"{path}.promptctl-{os.getpid()}"
+            temp.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_bytes(data)
+            try:
+                blob = self.repo.hash_file(temp)
+            finally:
+                temp.unlink()
+            commit = self.repo.commit_blob(head, path, blob, note, author=_parse_author(author))
+            self.repo.sync_worktree(path, data)
+            index.refresh(commit, self._progress)
+        self._forget(name)
+        row = index.newest(name)
+        assert row is not None and row.commit == commit
+        return RegisterResult(self._version_from_row(index, row), created=True)
+
+    def register_prompt(
+        self,
+        name: str,
+        template: Any,
+        commit_message: str | None = None,
+        model_config: dict[str, Any] | None = None,
+        tags: dict[str, str] | None = None,
+        *,
+        description: str | None = None,
+        response_format: dict[str, Any] | None = None,
+        author: str | None = None,
+    ) -> PromptVersion:
+        """MLflow's ``register_prompt``: commit a new version and return it."""
+        content = PromptContent(template, description, dict(model_config or {}), dict(tags or {}),
+                                response_format)
+        return self.register(name, content, commit_message, author=author).version
+
+    def set_tags(self, name: str, tags: dict[str, str], message: str | None = None,
+                 *, author: str | None = None) -> RegisterResult:
+        """Set tags on ``name``: a new version with the tags merged in."""
+        current = self._load(PromptRef(validate_name(name)))
+        merged = {**current.tags, **tags}
+        note = message or "Set tags: " + ", ".join(f"{k}={v}" for k, v in tags.items())
+        return self.register(name, _content_of(current, merged), note, author=author)
+
+    def delete_tags(self, name: str, keys: list[str], message: str | None = None,
+                    *, author: str | None = None) -> RegisterResult:
+        """Remove tags from ``name``: a new version without them."""
+        current = self._load(PromptRef(validate_name(name)))
+        missing = [k for k in keys if k not in current.tags]
+        if missing:
+            raise InvalidInput(f"prompt {name!r} has no tag {', '.join(missing)}")
+        kept = {k: v for k, v in current.tags.items() if k not in keys}
+        note = message or "Delete tags: " + ", ".join(keys)
+        return self.register(name, _content_of(current, kept), note, author=author)
+
+    def set_prompt_tag(self, name: str, key: str, value: str) -> PromptVersion:
+        """MLflow-style: set one tag (a new version)."""
+        return self.set_tags(name, {key: value}).version
+
+    def delete_prompt_tag(self, name: str, key: str) -> PromptVersion:
+        """MLflow-style: delete one tag (a new version)."""
+        return self.delete_tags(name, [key]).version
+
+    def set_alias(self, name: str, alias: str, version: int, message: str | None = None,
+                  *, author: str | None = None) -> AliasInfo:
+        """Point ``alias`` of ``name`` at ``version`` (an annotated tag; moving it is a promotion)."""
+        validate_name(name)
+        validate_alias(alias)
+        with self.repo.write_lock():
+            index = self._current_index()
+            row = index.version(name, version)
+            if row is None:
+                latest = index.count(name)
+                if not latest:
+                    raise PromptNotFound(name)
+                raise VersionNotFound(name, version, latest)
+            refname = f"{_TAG_PREFIX}{name}@{alias}"
+            old = self.repo.resolve(refname)
+            note = message or f"Point {alias} at version {version}"
+            tag = self.repo.create_tag(f"prompts/{name}@{alias}", row.commit, note,
+                                       author=_parse_author(author))
+            self.repo.move_ref(refname, tag, old, f"promptctl: {note}")
+        self._forget(name)
+        return AliasInfo(name, alias, version, row.commit)
+
+    def set_prompt_alias(self, name: str, alias: str, version: int) -> None:
+        """MLflow's ``set_prompt_alias``."""
+        self.set_alias(name, alias, version)
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        """Remove ``alias`` from ``name``."""
+        validate_name(name)
+        refname = f"{_TAG_PREFIX}{name}@{alias}"
+        with self.repo.write_lock():
+            old = self.repo.resolve(refname)
+            if old is None:
+                raise AliasNotFound(name, alias, self._aliases(self._current_index(), name))
+            self.repo.delete_ref(refname, old)
+        self._forget(name)
+
+    def delete_prompt_alias(self, name: str, alias: str) -> None:
+        """MLflow's ``delete_prompt_alias``."""
+        self.delete_alias(name, alias)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _current_index(self) -> VersionIndex:
+        head = self.repo.head()
+        index = self._open_index(head)
+        index.refresh(head.commit, self._progress)
+        return index
+
+    def _index_for_write(self) -> VersionIndex:
+        return self._open_index(self.repo.head())
+
+    def _open_index(self, head: Head) -> VersionIndex:
+        if self._index is None or self._index_branch != head.ref:
+            if self._index is not None:
+                self._index.close()
+            self._index = VersionIndex(self.repo, self.prefix, head.ref)
+            self._index_branch = head.ref
+        return self._index
+
+    def _alias_refs_by_name(self) -> dict[str, dict[str, Any]]:
+        grouped: dict[str, dict[str, Any]] = {}
+        for refname, ref in self.repo.refs(_TAG_PREFIX).items():
+            name, _, alias = refname[len(_TAG_PREFIX):].rpartition("@")
+            if name:
+                grouped.setdefault(name, {})[alias] = ref
+        return grouped
+
+    def _aliases(self, index: VersionIndex, name: str) -> dict[str, int]:
+        """Each alias of ``name`` and the version it resolves to."""
+        found = {}
+        for refname, ref in self.repo.refs(f"{_TAG_PREFIX}{name}@").items():
+            alias = refname.rpartition("@")[2]
+            if "/" in alias:
+                continue  # belongs to a longer prompt name such as name@x/...; not ours
+            commit = self.repo.peel(ref)
+            number = self._version_at(index, name, commit) if commit else None
+            if number is not None:
+                found[alias] = number
+        return found
+
+    def _alias_target(self, index: VersionIndex, name: str, alias: str) -> VersionRow:
+        refname = f"{_TAG_PREFIX}{name}@{alias}"
+        target = self.repo.resolve(refname)
+        commit = self.repo.peel(_ref(refname, target)) if target else None
+        number = self._version_at(index, name, commit) if commit else None
+        row = index.version(name, number) if number else None
+        if row is None:
+            if not index.count(name):
+                raise PromptNotFound(name)
+            raise AliasNotFound(name, alias, self._aliases(index, name))
+        return row
+
+    def _version_at(self, index: VersionIndex, name: str, commit: str) -> int | None:
+        """The version of ``name`` in force at ``commit`` (which need not have changed it)."""
+        number = index.number_of(name, commit)
+        if number is None:
+            changed = self.repo.last_change(commit, index.path_of(name))
+            number = index.number_of(name, changed) if changed else None
+        return number
+
+    def _refuse_dirty(self, path: str, data: bytes) -> None:
+        if not self.repo.path_status(path):
+            return
+        try:
+            on_disk = (self.repo.root / path).read_bytes()
+        except FileNotFoundError:
+            on_disk = None
+        if on_disk != data:
+            raise Conflict(
+                f"{path} has uncommitted changes; commit or stash them first "
+                f"(or register them: promptctl register NAME -f {path})"
+            )
+
+    def _forget(self, name: str) -> None:
+        """Drop cached loads of ``name``: an alias moved or a version added in this process."""
+        for key in [k for k in self._cache if _name_part(k[0]) == name]:
+            del self._cache[key]
+
+
+class _Record:
+    """What a search predicate reads: a newest-version row plus its alias names."""
+
+    __slots__ = ("name", "tags", "model_config", "template_text", "description", "aliases")
+
+    def __init__(self, row: Any, aliases: dict[str, Any]) -> None:
+        self.name = row.name
+        self.tags = row.tags
+        self.model_config = row.model_config
+        self.template_text = row.template_text
+        self.description = row.description
+        self.aliases = aliases.keys()
+
+
+def _ref(name: str, target: str) -> Any:
+    from .gitrepo import Ref
+
+    return Ref(name, target)
+
+
+def _name_part(uri: str) -> str:
+    try:
+        return parse_ref(uri).name
+    except InvalidInput:
+        return ""
+
+
+def _ref_within(name: str, spec: str) -> PromptRef:
+    """``3``, ``v3``, ``production`` or ``latest`` as a reference to a version of ``name``."""
+    text = spec[1:] if spec[:1] == "v" and spec[1:].isdigit() else spec
+    if text.isdigit():
+        return PromptRef(name, version=int(text))
+    return parse_ref(f"{name}@{text}")
+
+
+def _content_of(version: PromptVersion, tags: dict[str, str]) -> PromptContent:
+    return PromptContent(version.template, version.description, version.model_config, tags,
+                         version.response_format)
+
+
+def _parse_author(author: str | None) -> tuple[str, str] | None:
+    if author is None:
+        return None
+    name, _, rest = author.partition("<")
+    email = rest.rstrip().rstrip(">").strip()
+    if not name.strip() or not email or "@" not in email:
+        raise InvalidInput(f"invalid author {author!r}: use 'Name <email>'")
+    return name.strip(), email
+
+
+def _writable_head(repo: GitRepo) -> Head:
+    head = repo.head()
+    if head.ref is None:
+        raise Conflict("HEAD is detached; check out a branch to write to the registry")
+    busy = repo.in_progress_operation()
+    if busy:
+        raise Conflict(f"the repository is in the middle of {busy}; finish or abort it first")
+    return head
+
+
+def _locate(location: str | os.PathLike[str] | None) -> Path:
+    """The registry folder: the given path, ``$PROMPTCTL_REGISTRY``, or found from cwd."""
+    if location is None:
+        location = os.environ.get(ENV_REGISTRY) or None
+    if location is not None:
+        text = os.fspath(location)
+        if "://" in text or (text.startswith("git@") and ":" in text):
+            raise InvalidInput(f"remote registries are not supported yet: {text}")
+        folder = Path(text).expanduser().resolve()
+        if not (folder / CONFIG_FILE).is_file() and not (folder / "prompts").is_dir():
+            raise RegistryNotFound(str(folder))
+        return folder
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+        if (folder / ".git").exists():
+            break  # do not leave the repository we are in
+    raise RegistryNotFound(str(cwd))
