@@ -1,0 +1,41 @@
+"""The ``promptctl`` command: a Typer app over :class:`promptctl.Registry`.
+
+This is the one place where errors become a message and an exit code: every
+``PromptctlError`` is printed as one ``error: …`` line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import EXIT_USAGE, PromptctlError
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and exit with its code."""
+    from typer.exceptions import Exit, TyperException
+    from typer.main import get_command
+
+    from .app import app
+
+    command = get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="promptctl", standalone_mode=False)
+    except PromptctlError as exc:
+        _fail(str(exc), exc.exit_code)
+    except TyperException as exc:  # Typer's usage errors (bad option, missing argument …)
+        _fail(exc.format_message(), getattr(exc, "exit_code", EXIT_USAGE))  # type: ignore[attr-defined]
+    except Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except BrokenPipeError:  # `promptctl load … | head`: the reader left, that is fine
+        sys.stderr.close()
+        sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    first_line = message.strip().splitlines()[0] if message.strip() else "failed"
+    print(f"error: {first_line}", file=sys.stderr)
+    sys.exit(code)

@@ -1,0 +1,43 @@
+"""What the global options leave for every command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+
+from ..registry import Registry
+
+
+@dataclass
+class State:
+    """The global options, and the registry opened on first use."""
+
+    registry_path: Path | None
+    json: bool
+    _registry: Registry | None = field(default=None, repr=False)
+
+    def registry(self) -> Registry:
+        """The registry the global options name (opened once)."""
+        if self._registry is None:
+            self._registry = Registry(self.registry_path)
+        return self._registry
+
+
+def state(ctx: typer.Context) -> State:
+    """The :class:`State` of the running command."""
+    found = ctx.find_root().obj
+    assert isinstance(found, State)
+    return found
+
+
+def parse_pairs(pairs: list[str] | None, what: str) -> dict[str, str]:
+    """``["k=v", …]`` as a dict; a pair without ``=`` is a usage error naming it."""
+    result: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{what} must be KEY=VALUE, got {pair!r}")
+        result[key.strip()] = value
+    return result
