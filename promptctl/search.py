@@ -420,12 +420,12 @@ def _compile(field: _Field, op: str, value: str | float) -> Predicate:
     if isinstance(value, str) and "LIKE" in op:
         matches = _like_matcher(value, ignore_case=op == "ILIKE")
         if field.kind == "alias":
-            return lambda record: any(matches(alias) is not None for alias in record.aliases)
+            return lambda record: any(matches(alias) for alias in record.aliases)
         read = _text_reader(field)
 
         def like(record: SearchRecord) -> bool:
             text = read(record)
-            return text is not None and matches(text) is not None
+            return text is not None and matches(text)
 
         return like
     if field.kind == "alias":
@@ -469,28 +469,41 @@ def _text_reader(field: _Field) -> Callable[[SearchRecord], str | None]:
     return operator.attrgetter(_PLAIN_FIELDS[field.kind])
 
 
-def _like_matcher(pattern: str, *, ignore_case: bool) -> Callable[[str], re.Match[str] | None]:
-    """Translate a LIKE pattern into the method of a compiled regex that tests a string.
+def _like_matcher(pattern: str, *, ignore_case: bool) -> Callable[[str], bool]:
+    """Translate a LIKE pattern, once, into a function that tests a string.
 
-    A leading or trailing ``%`` becomes an unanchored search rather than ``.*``, which
-    lets the regex engine scan for the literal part instead of backtracking.
+    Not one regex with ``.*`` for each ``%``: ``'%a%a%a%b'`` would backtrack for minutes
+    over a long template. The pattern splits at ``%`` into pieces of fixed length (``_``
+    is one character); the first must match at the start, the last at the end, and each
+    one between is searched for after the one before, where the leftmost match is always
+    the best one to take.
     """
-    parts: list[str] = []
-    for char in pattern.strip("%"):
-        if char == "%":
-            if parts[-1] != ".*":  # runs of % mean the same as one
-                parts.append(".*")
-        elif char == "_":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    body = "".join(parts)
     flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    free_start, free_end = pattern.startswith("%"), pattern.endswith("%")
-    if free_start and free_end:
-        return re.compile(body, flags).search
-    if free_start:
-        return re.compile(f"(?:{body})\\Z", flags).search
-    if free_end:
-        return re.compile(body, flags).match
-    return re.compile(body, flags).fullmatch
+
+    def compile_piece(piece: str) -> re.Pattern[str]:
+        return re.compile("".join("." if c == "_" else re.escape(c) for c in piece), flags)
+
+    if "%" not in pattern:
+        whole = compile_piece(pattern)
+        return lambda text: whole.fullmatch(text) is not None
+    first, *middle, last = [compile_piece(piece) for piece in pattern.split("%")]
+    between = tuple(piece.search for piece in middle if piece.pattern)
+    last_length = len(pattern) - 1 - pattern.rindex("%")
+    if not first.pattern and not last_length and len(between) == 1:
+        search = between[0]  # '%refund%', the common case: one scan
+        return lambda text: search(text) is not None
+
+    def like(text: str) -> bool:
+        found = first.match(text)
+        if found is None:
+            return False
+        pos = found.end()
+        for search in between:
+            found = search(text, pos)
+            if found is None:
+                return False
+            pos = found.end()
+        end = len(text) - last_length
+        return end >= pos and last.fullmatch(text, end) is not None
+
+    return like
