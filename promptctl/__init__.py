@@ -14,22 +14,26 @@ from __future__ import annotations
 from .errors import (
     AliasNotFound,
     Conflict,
+    InvalidConfig,
     InvalidInput,
     InvalidPromptFile,
     NotFound,
     PromptctlError,
     PromptNotFound,
+    ProtectedAlias,
     VersionNotFound,
 )
-from .models import PromptSummary, PromptVersion, VersionInfo
+from .models import AliasMove, PromptSummary, PromptVersion, VersionInfo
 from .promptfile import PromptContent
 from .registry import Registry
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AliasMove",
     "AliasNotFound",
     "Conflict",
+    "InvalidConfig",
     "InvalidInput",
     "InvalidPromptFile",
     "NotFound",
@@ -38,6 +42,7 @@ __all__ = [
     "PromptSummary",
     "PromptVersion",
     "PromptctlError",
+    "ProtectedAlias",
     "Registry",
     "VersionInfo",
     "VersionNotFound",

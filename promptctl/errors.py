@@ -141,3 +141,31 @@ class Conflict(PromptctlError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class InvalidConfig(InvalidInput):
+    """``promptctl.yaml`` is not valid YAML or holds a key with a value we cannot use."""
+
+    def __init__(self, source: str, key: str | None, problem: str) -> None:
+        self.source = source
+        self.key = key
+        self.problem = problem
+        where = f"{source}: {key}: " if key else f"{source}: "
+        super().__init__(where + problem)
+
+
+class ProtectedAlias(InvalidInput):
+    """A move of a protected alias that breaks its rules in ``promptctl.yaml``.
+
+    A usage error (exit 2), not a conflict: nobody raced us, the request itself must
+    change (add a reason, promote through the named alias first, or ``--force``).
+    """
+
+    def __init__(self, name: str, alias: str, requirement: str) -> None:
+        self.name = name
+        self.alias = alias
+        self.requirement = requirement
+        super().__init__(
+            f"alias {alias!r} of {name!r} is protected: {requirement} "
+            "(in an emergency, --force with a reason overrides and is recorded)"
+        )

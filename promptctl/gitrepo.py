@@ -19,21 +19,28 @@ from __future__ import annotations
 import bisect
 import contextlib
 import fcntl
+import heapq
 import os
+import random
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .errors import Conflict, GitError, InvalidInput
+from .errors import Conflict, GitError, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     import git
 
 ZERO_OID = "0" * 40
 _LOCK_NAME = "promptctl.lock"
+_APPEND_ATTEMPTS = 50
+
+# A ref change for GitRepo.update_refs: (refname, new or None to delete, old or None if absent).
+RefUpdate = tuple[str, str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,21 @@ class LogEntry:
     timestamp: int
     message: str
     changes: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file that differs between two commits (paths relative to the repo root).
+
+    ``status`` is ``A``, ``D``, ``M``, ``T`` or ``R`` (a rename: ``old_path`` became
+    ``path``, possibly with edits); a blob is ``None`` on the side the file is absent from.
+    """
+
+    status: str
+    old_path: str
+    path: str
+    old_blob: str | None
+    blob: str | None
 
 
 class GitRepo:
@@ -330,6 +352,40 @@ class GitRepo:
         """True for a shallow clone, whose history stops short."""
         return (self.common_dir / "shallow").exists()
 
+    def rev_parse(self, ref: str) -> str:
+        """The commit ``ref`` names (branch, tag, commit id, ``HEAD~2`` …); else :class:`NotFound`."""
+        out = self._git(
+            "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False
+        )
+        if not out or not out.strip():
+            hint = "; this clone is shallow, fetch the ref first" if self.is_shallow() else ""
+            raise NotFound(f"unknown git ref {ref!r}: no commit, branch or tag of that name{hint}")
+        return out.strip()
+
+    def changed_files(self, base: str, head: str, folder: str) -> list[FileChange]:
+        """Files under ``folder`` that differ from commit ``base`` to ``head``.
+
+        A rename is a file moved with its content unchanged: prompt files are small and
+        share their keys, so git's usual 50 % similarity would pair unrelated prompts.
+        """
+        out = self._git(
+            "diff-tree", "-r", "-M100%", "-z", "--no-commit-id", base, head,
+            "--", f":(literal){folder}",
+        ) or ""
+        fields = iter(out.split("\0"))
+        found = []
+        for meta in fields:  # -z: ":modes blobs status" NUL path NUL [new path NUL]
+            if not meta.startswith(":"):
+                continue
+            _, _, old_blob, blob, status = meta[1:].split()
+            old_path = next(fields)
+            path = next(fields) if status[0] in "RC" else old_path
+            found.append(FileChange(
+                status[0], old_path, path,
+                None if old_blob == ZERO_OID else old_blob, None if blob == ZERO_OID else blob,
+            ))
+        return found
+
     # -- writes ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -395,6 +451,117 @@ class GitRepo:
         except GitError as exc:
             raise Conflict(f"{refname} was changed by someone else meanwhile; try again") from exc
 
+    # -- append-only logs: a ref holding a chain of empty-tree commits, one per record ----
+
+    def append_record(
+        self,
+        log_ref: str,
+        message: str,
+        *,
+        author: tuple[str, str] | None = None,
+        also: Sequence[RefUpdate] = (),
+        reason: str = "promptctl: record",
+    ) -> str:
+        """Append a commit holding ``message`` to the chain at ``log_ref``; return it.
+
+        The commit has the empty tree (it costs one small object) and the current tip as
+        parent; its author and date say who and when. ``also`` holds ref changes
+        ``(refname, new, old)`` (``new`` ``None``: delete, ``old`` ``None``: must not exist)
+        applied in the same ``update-ref --stdin`` transaction, so they and the record land
+        together or not at all. If only ``log_ref`` moved meanwhile (another appender), the
+        commit is rebuilt on the new tip and tried again; if a ref of ``also`` moved, that
+        is a :class:`Conflict`.
+        """
+        env = _identity_env(author)
+        tree = self._empty_tree()
+        for attempt in range(_APPEND_ATTEMPTS):
+            tip = self.resolve(log_ref)
+            parents = ["-p", tip] if tip else []
+            out = self._git("commit-tree", tree, *parents, "-m", message, env=env)
+            commit = (out or "").strip()
+            try:
+                self.update_refs([*also, (log_ref, commit, tip)], reason)
+                return commit
+            except GitError as exc:
+                for refname, _new, old in also:
+                    if self.resolve(refname) != old:
+                        raise Conflict(
+                            f"{refname} was changed by someone else meanwhile; try again"
+                        ) from exc
+                if "cannot lock ref" not in exc.detail:
+                    raise
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # let the other finish
+        raise Conflict(f"{log_ref} kept moving under us; try again")
+
+    def merge_records(
+        self, log_ref: str, other: str, *, author: tuple[str, str] | None = None
+    ) -> str:
+        """Fold the chain at ``other`` (e.g. a fetched remote log) into ``log_ref``.
+
+        Returns ``"up to date"`` (nothing new), ``"fast-forward"`` (ours had nothing
+        theirs lacks) or ``"merged"``: both chains diverged, so a merge commit (empty
+        tree, parents ours then theirs) now joins them. Nothing is ever dropped.
+        """
+        found = self._git("rev-parse", "--verify", "--quiet", f"{other}^{{commit}}", check=False)
+        if not found or not found.strip():
+            raise NotFound(f"no alias log at {other!r}: fetch it first")
+        theirs = found.strip()
+        env = _identity_env(author)
+        for _ in range(_APPEND_ATTEMPTS):
+            ours = self.resolve(log_ref)
+            if ours == theirs or (ours and self.is_ancestor(theirs, ours)):
+                return "up to date"
+            if ours is None or self.is_ancestor(ours, theirs):
+                new, outcome = theirs, "fast-forward"
+            else:
+                new = (self._git(
+                    "commit-tree", self._empty_tree(), "-p", ours, "-p", theirs,
+                    "-m", f"Merge alias log {other}", env=env,
+                ) or "").strip()
+                outcome = "merged"
+            try:
+                self.update_refs([(log_ref, new, ours)], f"promptctl: merge {other}")
+                return outcome
+            except GitError as exc:
+                if "cannot lock ref" not in exc.detail:
+                    raise
+        raise Conflict(f"{log_ref} kept moving under us; try again")
+
+    def read_records(self, log_ref: str) -> list[LogEntry]:
+        """Every commit of the chain at ``log_ref``, merges included, oldest first.
+
+        Ordered by author date, then commit id, and never a commit before its parents:
+        the same order in every clone, whichever way round two chains were merged.
+        """
+        if self.resolve(log_ref) is None:
+            return []
+        out = self._git("log", "--format=%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%B%x1f", log_ref)
+        entries = [_parse_log_record(r.encode()) for r in (out or "").split("\x1e") if r.strip()]
+        return _oldest_first(entries)
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        """True when commit ``older`` is reachable from ``newer``."""
+        return self._git("merge-base", "--is-ancestor", older, newer, check=False) is not None
+
+    def update_refs(self, changes: Sequence[RefUpdate], reason: str) -> None:
+        """Apply ``(refname, new, old)`` changes in one all-or-nothing transaction.
+
+        ``new`` ``None`` deletes the ref, ``old`` ``None`` requires it to be absent.
+        Raises :class:`GitError` (nothing changed) when any ref is not where ``old`` says.
+        """
+        lines = []
+        for refname, new, old in changes:
+            if new is None:
+                lines.append(f"delete {refname} {old or ZERO_OID}")
+            else:
+                lines.append(f"update {refname} {new} {old or ZERO_OID}")
+        self._git("update-ref", "-m", reason, "--stdin", input="\n".join(lines) + "\n")
+
+    def _empty_tree(self) -> str:
+        # mktree writes the object (a commit must not name a tree the repository lacks,
+        # or push and fsck complain) and gives the right id for SHA-1 and SHA-256 alike.
+        return (self._git("mktree", input="") or "").strip()
+
     def create_tag(
         self, name: str, commit: str, message: str, *, author: tuple[str, str] | None = None
     ) -> str:
@@ -456,7 +623,7 @@ class GitRepo:
 
     def _git_cmd(self) -> git.Git:
         if self._cmd is None:
-            import git  # noqa: F811 - deliberately late, see the module docstring
+            import git
 
             self._cmd = git.Git(self.root)
         return self._cmd
@@ -470,6 +637,29 @@ def _read_exact(stream: IO[bytes], size: int) -> bytes:
             raise GitError("cat-file", "unexpected end of output")
         data += more
     return data
+
+
+def _oldest_first(entries: list[LogEntry]) -> list[LogEntry]:
+    """Parents before children; among commits free to come next, earliest date, then id."""
+    by_id = {e.commit: e for e in entries}
+    waiting: dict[str, int] = {}
+    children: dict[str, list[str]] = {}
+    for entry in entries:
+        parents = [p for p in entry.parents if p in by_id]
+        waiting[entry.commit] = len(parents)
+        for parent in parents:
+            children.setdefault(parent, []).append(entry.commit)
+    ready = [(e.timestamp, e.commit) for e in entries if not waiting[e.commit]]
+    heapq.heapify(ready)
+    ordered = []
+    while ready:
+        _, commit = heapq.heappop(ready)
+        ordered.append(by_id[commit])
+        for child in children.get(commit, ()):
+            waiting[child] -= 1
+            if not waiting[child]:
+                heapq.heappush(ready, (by_id[child].timestamp, child))
+    return ordered
 
 
 def _parse_log_record(record: bytes) -> LogEntry:

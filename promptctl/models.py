@@ -232,3 +232,57 @@ class PromptDiff:
             "variables_added": list(self.variables_added),
             "variables_removed": list(self.variables_removed),
         }
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    """One move of an alias, as the alias log records it.
+
+    ``from_*`` is ``None`` when the alias was created, ``to_*`` when it was deleted.
+    ``author``/``email``/``timestamp`` say who moved it and when; ``reason`` is the
+    ``-m`` given (``None`` without one); ``forced`` is true when ``--force`` overrode a
+    protected alias's rules. ``record`` is the alias-log commit holding this move.
+    """
+
+    name: str
+    alias: str
+    from_version: int | None
+    to_version: int | None
+    from_commit: str | None
+    to_commit: str | None
+    author: str
+    email: str
+    timestamp: int
+    reason: str | None
+    forced: bool
+    record: str
+
+    @property
+    def action(self) -> str:
+        """``set`` (the alias appeared), ``move`` or ``delete``."""
+        if self.from_commit is None:
+            return "set"
+        return "delete" if self.to_commit is None else "move"
+
+    @property
+    def date(self) -> datetime:
+        """When the alias was moved (UTC)."""
+        return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {
+            "name": self.name,
+            "alias": self.alias,
+            "action": self.action,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "from_commit": self.from_commit,
+            "to_commit": self.to_commit,
+            "author": self.author,
+            "email": self.email,
+            "date": self.date.isoformat(),
+            "reason": self.reason,
+            "forced": self.forced,
+            "record": self.record,
+        }

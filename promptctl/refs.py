@@ -91,7 +91,7 @@ class PromptRef:
 
 def parse_ref(text: str) -> PromptRef:
     """Parse a reference in any form of SPEC §4; raise :class:`InvalidReference` if it is bad."""
-    body = text[len(URI_SCHEME):] if text.startswith(URI_SCHEME) else text
+    body = text.removeprefix(URI_SCHEME)
     if not body:
         raise InvalidReference(text, "no prompt name")
     if "@" in body:

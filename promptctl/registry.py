@@ -3,6 +3,9 @@
 :class:`Registry` is the whole core API. It returns data (see ``models``) and raises
 ``PromptctlError`` subclasses; it never prints. The CLI and Python users call the same
 methods.
+
+Alias moves are also recorded in the alias log (see ``aliaslog``). Protected aliases (``promptctl.yaml`` as committed on the branch, see ``config``) are
+checked before anything is written.
 """
 
 from __future__ import annotations
@@ -14,20 +17,32 @@ from pathlib import Path
 from typing import Any
 
 from . import promptfile
+from .aliaslog import ALIAS_LOG_REF, decode_move, encode_move
 from .compare import diff_versions
+from .config import RegistryConfig, parse_config
 from .errors import (
     AliasNotFound,
     Conflict,
     InvalidInput,
     PromptNotFound,
+    ProtectedAlias,
     RegistryNotFound,
     VersionNotFound,
 )
 from .gitrepo import GitRepo, Head
 from .index import Progress, VersionIndex, VersionRow
-from .models import AliasInfo, PromptDiff, PromptSummary, PromptVersion, RegisterResult, VersionInfo
+from .models import (
+    AliasInfo,
+    AliasMove,
+    PromptDiff,
+    PromptSummary,
+    PromptVersion,
+    RegisterResult,
+    VersionInfo,
+)
 from .promptfile import PromptContent
 from .refs import PromptRef, parse_ref, validate_alias, validate_name
+from .review import Review, review_changes
 from .search import parse_filter
 
 CONFIG_FILE = "promptctl.yaml"
@@ -91,7 +106,7 @@ class Registry:
             self._index = None
         self.repo.close()
 
-    def __enter__(self) -> Registry:
+    def __enter__(self) -> Registry:  # noqa: PYI034 - Registry is not meant to be subclassed
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -304,10 +319,17 @@ class Registry:
         return self.delete_tags(name, [key]).version
 
     def set_alias(self, name: str, alias: str, version: int, message: str | None = None,
-                  *, author: str | None = None) -> AliasInfo:
-        """Point ``alias`` of ``name`` at ``version`` (an annotated tag; moving it is a promotion)."""
+                  *, author: str | None = None, force: bool = False) -> AliasInfo:
+        """Point ``alias`` of ``name`` at ``version`` (an annotated tag; moving it is a promotion).
+
+        The move is recorded in the alias log (:meth:`alias_history`) together with the
+        tag. A protected alias may need a reason and a promotion path (``promptctl.yaml``);
+        ``force=True`` overrides them in an emergency, needs a reason, and is recorded.
+        """
         validate_name(name)
         validate_alias(alias)
+        who = _parse_author(author)
+        reason = _reason(message)
         with self.repo.write_lock():
             index = self._current_index()
             row = index.version(name, version)
@@ -318,10 +340,13 @@ class Registry:
                 raise VersionNotFound(name, version, latest)
             refname = f"{_TAG_PREFIX}{name}@{alias}"
             old = self.repo.resolve(refname)
+            before = self._alias_before(index, name, refname, old)
+            self._check_protection(index, name, alias, row, reason, force)
             note = message or f"Point {alias} at version {version}"
-            tag = self.repo.create_tag(f"prompts/{name}@{alias}", row.commit, note,
-                                       author=_parse_author(author))
-            self.repo.move_ref(refname, tag, old, f"promptctl: {note}")
+            tag = self.repo.create_tag(f"prompts/{name}@{alias}", row.commit, note, author=who)
+            record = encode_move(name, alias, before, (row.commit, version), reason, force)
+            self.repo.append_record(ALIAS_LOG_REF, record, author=who, also=[(refname, tag, old)],
+                                    reason=f"promptctl: {note.splitlines()[0]}")
         self._forget(name)
         return AliasInfo(name, alias, version, row.commit)
 
@@ -329,20 +354,114 @@ class Registry:
         """MLflow's ``set_prompt_alias``."""
         self.set_alias(name, alias, version)
 
-    def delete_alias(self, name: str, alias: str) -> None:
-        """Remove ``alias`` from ``name``."""
+    def delete_alias(self, name: str, alias: str, message: str | None = None,
+                     *, author: str | None = None, force: bool = False) -> None:
+        """Remove ``alias`` from ``name``, recording it in the alias log.
+
+        A protected alias is only deleted with ``force=True`` and a reason.
+        """
         validate_name(name)
+        who = _parse_author(author)
+        reason = _reason(message)
         refname = f"{_TAG_PREFIX}{name}@{alias}"
         with self.repo.write_lock():
             old = self.repo.resolve(refname)
+            index = self._current_index()
             if old is None:
-                raise AliasNotFound(name, alias, self._aliases(self._current_index(), name))
-            self.repo.delete_ref(refname, old)
+                raise AliasNotFound(name, alias, self._aliases(index, name))
+            before = self._alias_before(index, name, refname, old)
+            self._check_protection(index, name, alias, None, reason, force)
+            record = encode_move(name, alias, before, (None, None), reason, force)
+            self.repo.append_record(ALIAS_LOG_REF, record, author=who, also=[(refname, None, old)],
+                                    reason=f"promptctl: delete {name}@{alias}")
         self._forget(name)
 
     def delete_prompt_alias(self, name: str, alias: str) -> None:
         """MLflow's ``delete_prompt_alias``."""
         self.delete_alias(name, alias)
+
+    # -- alias history and protected aliases -----------------------------------------------
+
+    def alias_history(self, name: str, alias: str | None = None) -> list[AliasMove]:
+        """Every recorded move of ``name``'s aliases (or of one alias), oldest first."""
+        validate_name(name)
+        if alias is not None:
+            validate_alias(alias)
+        moves = self._moves(name, alias)
+        if not moves and not self._current_index().count(name):
+            raise PromptNotFound(name)
+        return moves
+
+    def merge_alias_log(self, remote_ref: str, *, author: str | None = None) -> str:
+        """Fold a fetched alias log (e.g. ``refs/remotes/origin/promptctl/alias-log``) into ours.
+
+        Returns ``"up to date"``, ``"fast-forward"`` or ``"merged"`` (both had appended:
+        a merge commit now joins the two chains). Records are never rewritten or dropped.
+        """
+        who = _parse_author(author)
+        with self.repo.write_lock():
+            return self.repo.merge_records(ALIAS_LOG_REF, remote_ref, author=who)
+
+    def config(self) -> RegistryConfig:
+        """The settings of ``promptctl.yaml`` as committed on the current branch.
+
+        The committed file, not the working copy: a protection is changed by a reviewed
+        commit, never by an unsaved local edit.
+        """
+        path = f"{self.prefix}{CONFIG_FILE}"
+        head = self.repo.head()
+        data = self.repo.read_blob(head.commit, path) if head.commit else None
+        return parse_config(data.decode("utf-8", "replace") if data else "", path)
+
+    def _moves(self, name: str, alias: str | None) -> list[AliasMove]:
+        moves = (decode_move(entry) for entry in self.repo.read_records(ALIAS_LOG_REF))
+        return [m for m in moves
+                if m is not None and m.name == name and alias in (None, m.alias)]
+
+    def _alias_before(self, index: VersionIndex, name: str, refname: str,
+                      old: str | None) -> tuple[str | None, int | None]:
+        """Where the alias points now: (commit of that version, version), or ``(None, None)``."""
+        if old is None:
+            return None, None
+        commit = self.repo.peel(_ref(refname, old))
+        number = self._version_at(index, name, commit) if commit else None
+        row = index.version(name, number) if number else None
+        return (row.commit if row else commit), number
+
+    def _check_protection(self, index: VersionIndex, name: str, alias: str,
+                          target: VersionRow | None, reason: str | None, force: bool) -> None:
+        """Refuse a move the rules of ``promptctl.yaml`` forbid (``target`` ``None``: delete)."""
+        if force:
+            if reason is None:
+                raise InvalidInput("--force needs a reason (-m): forced moves are recorded")
+            return
+        policy = self.config().policy(alias)
+        if policy is None:
+            return
+        if target is None:
+            raise ProtectedAlias(name, alias, "deleting it is refused")
+        unmet = []
+        if policy.require_reason and reason is None:
+            unmet.append("a reason is required (-m)")
+        source = policy.promote_from
+        if source is not None:
+            held = self._held_by(index, name, source)
+            if target.commit not in held:
+                had = ", ".join(str(n) for n in sorted(set(held.values()))) or "none"
+                unmet.append(f"it may only point at a version {source!r} holds or has held "
+                             f"({had}), and {source!r} never held version {target.number}")
+        if unmet:
+            raise ProtectedAlias(name, alias, "; ".join(unmet))
+
+    def _held_by(self, index: VersionIndex, name: str, alias: str) -> dict[str, int]:
+        """The versions ``alias`` of ``name`` points at or ever pointed at, by commit."""
+        held = {m.to_commit: m.to_version for m in self._moves(name, alias)
+                if m.to_commit is not None and m.to_version is not None}
+        number = self._aliases(index, name).get(alias)
+        row = index.version(name, number) if number else None
+        if row is not None:
+            held[row.commit] = row.number
+        return held
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -422,11 +541,21 @@ class Registry:
         for key in [k for k in self._cache if _name_part(k[0]) == name]:
             del self._cache[key]
 
+    # -- review ----------------------------------------------------------------------------
+
+    def review(self, base: str, head: str | None = None) -> Review:
+        """Every prompt added, removed, renamed or changed from Git ref ``base`` to ``head``.
+
+        ``head`` defaults to ``HEAD``; refs are branches, tags or commits. Breaking changes
+        (variables added or removed, prompts removed or renamed …) are flagged.
+        """
+        return review_changes(self.repo, self.prefix, base, head)
+
 
 class _Record:
     """What a search predicate reads: a newest-version row plus its alias names."""
 
-    __slots__ = ("name", "tags", "model_config", "template_text", "description", "aliases")
+    __slots__ = ("aliases", "description", "model_config", "name", "tags", "template_text")
 
     def __init__(self, row: Any, aliases: dict[str, Any]) -> None:
         self.name = row.name
@@ -435,6 +564,11 @@ class _Record:
         self.template_text = row.template_text
         self.description = row.description
         self.aliases = aliases.keys()
+
+
+def _reason(message: str | None) -> str | None:
+    """The ``-m`` text as the alias log keeps it: ``None`` when absent or blank."""
+    return message.strip() or None if message else None
 
 
 def _ref(name: str, target: str) -> Any:

@@ -245,7 +245,7 @@ def test_search_and_diff(registry: Registry) -> None:
     registry.register_prompt("b", "Hello {{z}}\n", "b2", tags={"team": "sales"},
                              model_config={"model_name": "gpt-4o", "temperature": 0.5})
     registry.set_alias("b", "production", 1)
-    names = lambda f: [s.name for s in registry.search_prompts(f)]  # noqa: E731
+    names = lambda f: [s.name for s in registry.search_prompts(f)]
     assert names("tags.team = 'support'") == ["a"]
     assert names("alias = 'production'") == ["b"]
     assert names("template LIKE '%Refund%' OR model_config.model_name = 'gpt-4o'") == ["a", "b"]
@@ -337,8 +337,10 @@ def test_index_sees_another_process_and_a_moved_tag(registry: Registry, repo_pat
     registry.set_alias("s", "production", 1)
     assert registry.load_prompt("s@production", cache_ttl_seconds=0).version == 1
     subprocess.run(
-        [sys.executable, "-c", f"import promptctl; r = promptctl.Registry({str(repo_path)!r});"
-         "r.register_prompt('s', 'third\\n', 'from elsewhere'); r.set_alias('s', 'production', 3)"],
+        [sys.executable, "-c", (
+            f"import promptctl; r = promptctl.Registry({str(repo_path)!r});"
+            "r.register_prompt('s', 'third\\n', 'from elsewhere'); r.set_alias('s', 'production', 3)"
+        )],
         check=True, env=os.environ,
     )
     assert registry.load_prompt("s@production", cache_ttl_seconds=0).version == 3

@@ -1,4 +1,4 @@
-"""``promptctl alias set | delete | list``: move the pointers applications load by."""
+"""``promptctl alias set | delete | list | history``: move the pointers applications load by."""
 
 from __future__ import annotations
 
@@ -22,10 +22,13 @@ def set_alias(
     version: Annotated[int, typer.Argument(help="Version number to point at.")],
     message: Annotated[Optional[str], typer.Option("--message", "-m", help="Why.")] = None,
     author: Annotated[Optional[str], typer.Option(help="Record as 'Name <email>'.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Override a protected alias's rules (needs -m; recorded).")] = False,
 ) -> None:
     """Point ALIAS of NAME at VERSION (promote or roll back)."""
     st = state(ctx)
-    views.alias_set(st.registry().set_alias(name, alias, version, message, author=author), st.json)
+    info = st.registry().set_alias(name, alias, version, message, author=author, force=force)
+    views.alias_set(info, st.json)
 
 
 @app.command("delete")
@@ -33,9 +36,13 @@ def delete_alias(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Prompt name.")],
     alias: Annotated[str, typer.Argument(help="Alias to remove.")],
+    message: Annotated[Optional[str], typer.Option("--message", "-m", help="Why.")] = None,
+    author: Annotated[Optional[str], typer.Option(help="Record as 'Name <email>'.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Delete a protected alias (needs -m; recorded).")] = False,
 ) -> None:
     """Remove ALIAS from NAME."""
-    state(ctx).registry().delete_alias(name, alias)
+    state(ctx).registry().delete_alias(name, alias, message, author=author, force=force)
     views.message(f"deleted alias {alias} of {name}")
 
 
@@ -47,3 +54,14 @@ def list_aliases(
     """List aliases and the versions they point at."""
     st = state(ctx)
     views.aliases(st.registry().list_aliases(name), st.json)
+
+
+@app.command("history")
+def alias_history(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Prompt name.")],
+    alias: Annotated[Optional[str], typer.Argument(help="Only this alias.")] = None,
+) -> None:
+    """Every move of NAME's aliases: from which version to which, who, when, why."""
+    st = state(ctx)
+    views.alias_history(st.registry().alias_history(name, alias), st.json)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -97,15 +98,51 @@ def history(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Prompt
     views.history(st.registry().history(name), st.json)
 
 
+class DiffFormat(str, Enum):
+    """How ``diff`` prints: ``markdown`` is made to be posted as a pull-request comment."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
 def diff(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Prompt name.")],
-    from_ref: Annotated[str, typer.Argument(metavar="FROM", help="Version, alias or latest.")],
-    to_ref: Annotated[str, typer.Argument(metavar="TO", help="Version, alias or latest.")],
+    name: Annotated[Optional[str], typer.Argument(metavar="[NAME]", help="Prompt name.")] = None,
+    from_ref: Annotated[
+        Optional[str], typer.Argument(metavar="[FROM]", help="Version, alias or latest.")
+    ] = None,
+    to_ref: Annotated[
+        Optional[str], typer.Argument(metavar="[TO]", help="Version, alias or latest.")
+    ] = None,
+    base: Annotated[
+        Optional[str],
+        typer.Option(help="Git ref (branch, tag, commit): review every prompt changed since it."),
+    ] = None,
+    head: Annotated[
+        Optional[str], typer.Option(help="Git ref to review up to (default: HEAD).")
+    ] = None,
+    fmt: Annotated[DiffFormat, typer.Option("--format", help="Output format.")] = DiffFormat.text,
 ) -> None:
-    """What changed between two versions: template, model config, tags, variables."""
+    """Compare two versions of a prompt, or review every prompt changed between two Git refs.
+
+    NAME FROM TO compares two versions (numbers, aliases or latest). --base REF [--head REF]
+    lists every prompt added, removed, renamed or changed, breaking changes flagged;
+    --format markdown is ready to post as a pull-request comment.
+    """
     st = state(ctx)
-    views.diff(st.registry().diff(name, from_ref, to_ref), st.json)
+    if base is not None:
+        if name is not None:
+            raise InvalidInput("give either NAME FROM TO or --base REF, not both")
+        views.review(st.registry().review(base, head), "json" if st.json else fmt.value)
+        return
+    if head is not None:
+        raise InvalidInput("--head needs --base REF")
+    if name is None or from_ref is None or to_ref is None:
+        raise InvalidInput("give NAME FROM TO (two versions of a prompt) or --base REF (a review)")
+    if fmt is DiffFormat.markdown:
+        raise InvalidInput("--format markdown needs --base REF")
+    views.diff(st.registry().diff(name, from_ref, to_ref), st.json or fmt is DiffFormat.json)
 
 
 def search(

@@ -8,14 +8,24 @@ is not a terminal or ``NO_COLOR`` is set.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..models import AliasInfo, PromptDiff, PromptSummary, PromptVersion, RegisterResult, VersionInfo
+from ..models import (
+    AliasInfo,
+    AliasMove,
+    PromptDiff,
+    PromptSummary,
+    PromptVersion,
+    RegisterResult,
+    VersionInfo,
+)
 
 if TYPE_CHECKING:
     from ..checker import CheckReport
+    from ..review import PromptChange, Review
 
 
 def message(text: str) -> None:
@@ -166,6 +176,26 @@ def aliases(found: list[AliasInfo], as_json: bool) -> None:
            ((a.name, a.alias, a.version, _short(a.commit)) for a in found))
 
 
+def alias_history(moves: list[AliasMove], as_json: bool) -> None:
+    """``alias history``: every move, newest last."""
+    if as_json:
+        _json([m.to_dict() for m in moves])
+        return
+    if not moves:
+        message("no alias moves recorded")
+        return
+
+    def version(number: int | None, commit: str | None) -> str:
+        return "-" if commit is None else f"v{number}" if number else _short(commit)
+
+    _table(moves[0].name, ("date", "alias", "from", "to", "by", "reason"), (
+        (f"{m.date:%Y-%m-%d %H:%M}", m.alias, version(m.from_version, m.from_commit),
+         version(m.to_version, m.to_commit), m.author,
+         ("FORCED: " if m.forced else "") + (m.reason or ""))
+        for m in moves
+    ))
+
+
 def check_report(report: CheckReport, as_json: bool) -> None:
     """``check``: every problem, one per line, then a count."""
     if as_json:
@@ -175,3 +205,124 @@ def check_report(report: CheckReport, as_json: bool) -> None:
         print(str(problem))
     count = len(report.problems)
     message(f"{report.files} file(s) checked, {count} problem(s)")
+
+
+# -- review: ``diff --base`` -------------------------------------------------------------
+
+# GitHub refuses comments over 65,536 characters; stop adding prompts well before that.
+_MARKDOWN_LIMIT = 60_000
+
+
+def review(r: Review, fmt: str) -> None:
+    """``diff --base``: every prompt changed between two refs, as text, Markdown or JSON."""
+    if fmt == "json":
+        _json(r.to_dict())
+    elif fmt == "markdown":
+        print(_review_markdown(r))
+    else:
+        print(_review_text(r))
+
+
+def _review_counts(r: Review, sep: str) -> str:
+    counts = r.counts
+    parts = [f"{counts[s]} {s}" for s in ("added", "removed", "renamed", "changed") if counts[s]]
+    return sep.join(parts)
+
+
+def _change_title(c: PromptChange) -> str:
+    return c.status + (f" from {c.old_name}" if c.old_name else "")
+
+
+def _review_text(r: Review) -> str:
+    lines = [f"{r.folder} from {r.base} ({_short(r.base_commit)}) to {r.head} "
+             f"({_short(r.head_commit)}): {_review_counts(r, ', ') or 'no prompt changes'}"
+             + (f"; {len(r.breaking)} breaking" if r.breaking else "")]
+    for c in r.changes:
+        lines += ["", f"{c.name}: {_change_title(c)}" + ("  ⚠ BREAKING" if c.breaking else "")]
+        lines += [f"  ⚠ {reason}" for reason in c.breaking]
+        d = c.diff
+        if d.description_change:
+            lines.append(f"  description: {d.description_change[0]!r} → {d.description_change[1]!r}")
+        lines += [f"  model_config.{k}: {a!r} → {b!r}" for k, (a, b) in d.model_config_changes.items()]
+        lines += [f"  tags.{k}: {a!r} → {b!r}" for k, (a, b) in d.tag_changes.items()]
+        if c.response_format_change:
+            before, after = c.response_format_change
+            lines.append(f"  response_format: {json.dumps(before)} → {json.dumps(after)}")
+        if d.variables_added:
+            lines.append("  variables added: " + ", ".join(d.variables_added))
+        if d.variables_removed:
+            lines.append("  variables removed: " + ", ".join(d.variables_removed))
+        lines += ["  " + line for line in d.template_diff]
+    return "\n".join(lines)
+
+
+def _review_markdown(r: Review) -> str:
+    title = "## Prompt changes: " + (_review_counts(r, " · ") or "none")
+    if r.breaking:
+        title += f" · ⚠ {len(r.breaking)} breaking"
+    span = (f"Prompts in `{r.folder}` from `{r.base}` (`{_short(r.base_commit)}`) "
+            f"to `{r.head}` (`{_short(r.head_commit)}`).")
+    head = [title, "", span]
+    if r.breaking:
+        names = ", ".join(f"`{c.name}`" for c in r.breaking)
+        head += ["", (f"> ⚠ **Breaking:** {names} — code that loads these prompts must change "
+                      "with them (details below).")]
+    text = "\n".join(head)
+    for shown, c in enumerate(r.changes):
+        section = "\n\n" + _markdown_section(c)
+        if len(text) + len(section) > _MARKDOWN_LIMIT:
+            rest = len(r.changes) - shown
+            return text + (f"\n\n…and {rest} more prompt(s), left out to fit a comment: run "
+                           f"`promptctl diff --base {r.base}` to see every change.")
+        text += section
+    return text
+
+
+def _markdown_section(c: PromptChange) -> str:
+    mark = "⚠ " if c.breaking else ""
+    moved = f" from `{c.old_name}`" if c.old_name else ""
+    lines = [f"### {mark}`{c.name}` — {c.status}{moved}"]
+    if c.breaking:
+        lines += [""] + [f"- ⚠ **Breaking:** {_md_text(reason)}" for reason in c.breaking]
+    d = c.diff
+    if d.variables_added or d.variables_removed:
+        parts = [f"{label} " + ", ".join(f"`{v}`" for v in names)
+                 for label, names in (("added", d.variables_added), ("removed", d.variables_removed))
+                 if names]
+        lines += ["", "**Variables:** " + "; ".join(parts)]
+    rows = [("description", *d.description_change)] if d.description_change else []
+    rows += [(f"model_config.{k}", a, b) for k, (a, b) in d.model_config_changes.items()]
+    rows += [(f"tags.{k}", a, b) for k, (a, b) in d.tag_changes.items()]
+    if c.response_format_change:
+        rows.append(("response_format", *c.response_format_change))
+    if rows:
+        lines += ["", "| setting | before | after |", "|---|---|---|"]
+        lines += [f"| {_md_code(key)} | {_md_value(a)} | {_md_value(b)} |" for key, a, b in rows]
+    if d.template_diff:
+        fence = "`" * max(3, 1 + max(_longest_backticks(line) for line in d.template_diff))
+        lines += ["", f"{fence}diff", *d.template_diff, fence]
+    elif c.status == "renamed":
+        lines += ["", "Content unchanged."]
+    return "\n".join(lines)
+
+
+def _md_value(value: Any) -> str:
+    """A table cell: JSON in a code span, ``—`` for absent; never breaks the table."""
+    return "—" if value is None else _md_code(json.dumps(value, ensure_ascii=False))
+
+
+def _md_code(text: str) -> str:
+    ticks = "`" * (1 + _longest_backticks(text))
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    escaped = text.replace("|", "\\|")  # GitHub splits table cells even inside code spans
+    return f"{ticks}{pad}{escaped}{pad}{ticks}"
+
+
+def _md_text(text: str) -> str:
+    """Plain text with Markdown's active characters escaped (``user_name`` stays as is)."""
+    return "".join(f"\\{ch}" if ch in "\\`*_[]<>|#" else ch for ch in text)
+
+
+def _longest_backticks(text: str) -> int:
+    """The longest run of backticks: a fence or code span must be longer to hold ``text``."""
+    return max((len(run) for run in re.findall("`+", text)), default=0)
