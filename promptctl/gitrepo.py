@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from . import gitobjects
 from .errors import Conflict, GitError, InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -330,16 +331,6 @@ class GitRepo:
             if buffer.strip():
                 yield _parse_log_record(buffer)
 
-    def first_parent_chain_ok(self, old: str, new: str) -> bool:
-        """True when ``old`` lies on the first-parent line of ``new`` (so history only grew)."""
-        if old == new:
-            return True
-        out = self._git("rev-list", "--first-parent", "--parents", f"{old}..{new}", check=False)
-        if out is None or not out.strip():
-            return False
-        oldest = out.strip().splitlines()[-1].split()
-        return len(oldest) > 1 and oldest[1] == old
-
     def last_change(self, commit: str, path: str) -> str | None:
         """The newest commit on the first-parent line of ``commit`` that changed ``path``."""
         out = self._git(
@@ -402,40 +393,59 @@ class GitRepo:
         """``git status --porcelain`` for one path: empty when it matches HEAD everywhere."""
         return self._git("status", "--porcelain", "--untracked-files=all", "--", path) or ""
 
-    def hash_file(self, file: Path) -> str:
-        """Store a file's content as a blob and return its id."""
-        return self._git("hash-object", "-w", "--no-filters", "--", str(file)).strip()
+    def write_object(self, kind: str, data: bytes) -> str:
+        """Store an object (``blob``, ``tree``, ``tag``) and return its id (see ``gitobjects``)."""
+        if not gitobjects.sha1_repository(self.common_dir):
+            raise GitError("write", "SHA-256 repositories are not supported for writing yet")
+        return gitobjects.write_object(self.common_dir / "objects", kind, data)
 
-    def commit_blob(
+    def commit_file(
         self,
         head: Head,
         path: str,
-        blob: str,
+        data: bytes,
         message: str,
         *,
         author: tuple[str, str] | None = None,
-    ) -> str:
-        """Commit ``blob`` at ``path`` on top of ``head`` and move its branch; return the commit.
+    ) -> LogEntry:
+        """Commit ``data`` at ``path`` on top of ``head``, move its branch, return the commit.
 
-        Built in a throwaway index so the user's staged work stays theirs. The branch
-        moves only if it still points where ``head`` says (compare-and-swap).
+        The new tree is built from objects, never through the user's index, so their
+        staged work stays theirs. The branch moves only if it still points where ``head``
+        says (compare-and-swap).
         """
         assert head.ref is not None
-        temp_index = self.git_dir / f"promptctl-index.{os.getpid()}"
-        env = {"GIT_INDEX_FILE": str(temp_index), **_identity_env(author)}
-        try:
-            if head.commit:
-                self._git("read-tree", head.commit, env=env)
-            else:
-                self._git("read-tree", "--empty", env=env)
-            self._git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
-            tree = self._git("write-tree", env=env).strip()
-        finally:
-            temp_index.unlink(missing_ok=True)
+        blob = self.write_object("blob", data)
+        base = None
+        if head.commit:
+            found = self.read_object(head.commit)
+            assert found is not None and found[0] == "commit"
+            base = found[1][5:45].decode()  # a commit starts with "tree <id>"
+        tree = gitobjects.tree_with_file(
+            self._read_tree, lambda content: self.write_object("tree", content), base, path, blob
+        )
         parents = ["-p", head.commit] if head.commit else []
+        env = _identity_env(author)
         commit = self._git("commit-tree", tree, *parents, "-m", message, env=env).strip()
+        existed = head.commit is not None and self.read_blob(head.commit, path) is not None
         self.move_ref(head.ref, commit, head.commit, f"promptctl: {message.splitlines()[0]}")
-        return commit
+        return self._log_entry(commit, (("M" if existed else "A", path, blob),))
+
+    def _log_entry(self, commit: str, changes: tuple[tuple[str, str, str], ...]) -> LogEntry:
+        """A commit we just made, as ``log_first_parent`` would report it."""
+        found = self.read_object(commit)
+        assert found is not None and found[0] == "commit"
+        header, _, message = found[1].decode("utf-8", "replace").partition("\n\n")
+        fields = [line.split(" ", 1) for line in header.splitlines() if " " in line]
+        parents = tuple(value for key, value in fields if key == "parent")
+        ident = next(value for key, value in fields if key == "author")
+        who, _, when = ident.rpartition("> ")
+        name, _, email = who.partition(" <")
+        return LogEntry(commit, parents, name, email, int(when.split()[0]), message.strip(), changes)
+
+    def _read_tree(self, oid: str) -> bytes | None:
+        found = self.read_object(oid)
+        return found[1] if found and found[0] == "tree" else None
 
     def move_ref(self, refname: str, new: str, old: str | None, reason: str) -> None:
         """Point ``refname`` at ``new`` only if it still points at ``old`` (``None``: absent)."""
@@ -558,9 +568,9 @@ class GitRepo:
         self._git("update-ref", "-m", reason, "--stdin", input="\n".join(lines) + "\n")
 
     def _empty_tree(self) -> str:
-        # mktree writes the object (a commit must not name a tree the repository lacks,
-        # or push and fsck complain) and gives the right id for SHA-1 and SHA-256 alike.
-        return (self._git("mktree", input="") or "").strip()
+        # Written, not assumed: a commit must not name a tree the repository lacks, or
+        # push and fsck complain.
+        return self.write_object("tree", b"")
 
     def create_tag(
         self, name: str, commit: str, message: str, *, author: tuple[str, str] | None = None
@@ -569,7 +579,7 @@ class GitRepo:
         info = _identity_env(author)
         tagger = self._git("var", "GIT_COMMITTER_IDENT", env=info).strip()
         body = f"object {commit}\ntype commit\ntag {name}\ntagger {tagger}\n\n{message.rstrip()}\n"
-        return self._git("mktag", input=body).strip()
+        return self.write_object("tag", body.encode())
 
     def sync_worktree(self, path: str, data: bytes) -> None:
         """Make the user's copy and index entry of ``path`` match what was just committed."""

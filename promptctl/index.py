@@ -107,8 +107,13 @@ class VersionIndex:
 
     # -- keeping it current ---------------------------------------------------------------
 
-    def refresh(self, tip: str | None, progress: Progress | None = None) -> None:
-        """Bring the index up to date with ``tip``, the branch's newest commit."""
+    def refresh(self, tip: str | None, progress: Progress | None = None,
+                *, made: LogEntry | None = None) -> None:
+        """Bring the index up to date with ``tip``, the branch's newest commit.
+
+        ``made`` is a commit the caller just made on top of the indexed tip: it is
+        recorded as it is, sparing a walk of the history (a git process).
+        """
         if tip == self._tip and tip is not None:
             return
         if tip is not None and self._repo.is_shallow():
@@ -117,8 +122,12 @@ class VersionIndex:
         try:
             stored = self._meta("tip")
             if stored != tip:
-                if stored and tip and self._repo.first_parent_chain_ok(stored, tip):
-                    self._apply(self._repo.log_first_parent(tip, since=stored), progress)
+                if made is not None and made.commit == tip and made.parents[:1] == (stored,):
+                    appended: list[LogEntry] | None = [made]
+                else:
+                    appended = self._appended(stored, tip) if stored and tip else None
+                if appended is not None:
+                    self._apply(appended, progress)
                 else:
                     self._db.execute("DELETE FROM versions")
                     self._db.execute("DELETE FROM latest")
@@ -133,6 +142,17 @@ class VersionIndex:
         if stored != tip:
             self._latest_cache = None
         self._tip = tip
+
+    def _appended(self, stored: str, tip: str) -> list[LogEntry] | None:
+        """The commits ``tip`` adds to ``stored`` along the first-parent line, or ``None``
+        when history was rewritten (then ``stored`` is not the first parent of the oldest).
+
+        One git process: the walk itself proves the chain, no separate ancestry check.
+        """
+        entries = list(self._repo.log_first_parent(tip, since=stored))
+        if entries and entries[0].parents[:1] == (stored,):
+            return entries
+        return None
 
     def _apply(self, entries: Iterable[LogEntry], progress: Progress | None) -> None:
         counts: dict[str, int] = {}

@@ -87,14 +87,8 @@ class Registry:
             path_in_repo = CONFIG_FILE if rel == "." else f"{rel}/{CONFIG_FILE}"
             with repo.write_lock():
                 head = _writable_head(repo)
-                temp = folder / f".{CONFIG_FILE}.promptctl"
-                temp.write_text(_CONFIG_TEXT)
-                try:
-                    blob = repo.hash_file(temp)
-                finally:
-                    temp.unlink()
-                repo.commit_blob(head, path_in_repo, blob, "Initialize promptctl registry",
-                                 author=_parse_author(author))
+                repo.commit_file(head, path_in_repo, _CONFIG_TEXT.encode(),
+                                 "Initialize promptctl registry", author=_parse_author(author))
                 repo.sync_worktree(path_in_repo, _CONFIG_TEXT.encode())
         repo.close()
         return cls(folder)
@@ -259,19 +253,12 @@ class Registry:
                     return RegisterResult(self._version_from_row(index, current), created=False)
             self._refuse_dirty(path, data)
             note = message or (f"Update {name}" if current else f"Create {name}")
-            temp = self.repo.root / f"{path}.promptctl-{os.getpid()}"
-            temp.parent.mkdir(parents=True, exist_ok=True)
-            temp.write_bytes(data)
-            try:
-                blob = self.repo.hash_file(temp)
-            finally:
-                temp.unlink()
-            commit = self.repo.commit_blob(head, path, blob, note, author=_parse_author(author))
+            made = self.repo.commit_file(head, path, data, note, author=_parse_author(author))
             self.repo.sync_worktree(path, data)
-            index.refresh(commit, self._progress)
+            index.refresh(made.commit, self._progress, made=made)
         self._forget(name)
         row = index.newest(name)
-        assert row is not None and row.commit == commit
+        assert row is not None and row.commit == made.commit
         return RegisterResult(self._version_from_row(index, row), created=True)
 
     def register_prompt(

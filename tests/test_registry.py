@@ -346,3 +346,15 @@ def test_index_sees_another_process_and_a_moved_tag(registry: Registry, repo_pat
     assert registry.load_prompt("s@production", cache_ttl_seconds=0).version == 3
     git(repo_path, "tag", "-f", "-a", "-m", "by hand", "prompts/s@production", "HEAD~2")
     assert registry.load_prompt("s@production", cache_ttl_seconds=0).version == 1
+
+
+def test_index_updated_by_register_matches_a_rebuild(registry: Registry, repo_path: Path) -> None:
+    register_n(registry, "s", 3)
+    registry.register_prompt("nested/p", TEXT, "nested")
+    incremental = registry.history("s") + registry.history("nested/p")
+    registry.close()
+    for index_file in (repo_path / ".git" / "promptctl").glob("index-*"):
+        index_file.unlink()
+    with Registry(repo_path) as fresh:
+        assert fresh.history("s") + fresh.history("nested/p") == incremental
+    git(repo_path, "fsck", "--strict", "--no-progress")
