@@ -101,6 +101,11 @@ class VersionIndex:
             "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,)
         )
 
+    @property
+    def tip(self) -> str | None:
+        """The commit the index was last brought up to date with."""
+        return self._tip
+
     def close(self) -> None:
         """Close the database."""
         self._db.close()

@@ -74,6 +74,7 @@ class Registry:
         self._index: VersionIndex | None = None
         self._index_branch: str | None = None
         self._cache: OrderedDict[tuple[str, Any], tuple[float, PromptVersion]] = OrderedDict()
+        self._version_memo: tuple[str | None, dict[tuple[str, str], int | None]] = (None, {})
 
     @classmethod
     def init(cls, path: str | os.PathLike[str] = ".", *, author: str | None = None) -> Registry:
@@ -206,7 +207,7 @@ class Registry:
                 found.append(PromptSummary(
                     row.name, row.number, row.commit, row.description, row.tags,
                     row.model_config, row.template_text,
-                    self._aliases(index, row.name), row.problem,
+                    self._aliases(index, row.name, record.refs), row.problem,
                 ))
         return found
 
@@ -477,11 +478,17 @@ class Registry:
                 grouped.setdefault(name, {})[alias] = ref
         return grouped
 
-    def _aliases(self, index: VersionIndex, name: str) -> dict[str, int]:
-        """Each alias of ``name`` and the version it resolves to."""
+    def _aliases(self, index: VersionIndex, name: str,
+                 refs: dict[str, Any] | None = None) -> dict[str, int]:
+        """Each alias of ``name`` and the version it resolves to.
+
+        ``refs`` (alias → ref) saves reading the refs again when the caller has them.
+        """
+        if refs is None:
+            refs = {refname.rpartition("@")[2]: ref
+                    for refname, ref in self.repo.refs(f"{_TAG_PREFIX}{name}@").items()}
         found = {}
-        for refname, ref in self.repo.refs(f"{_TAG_PREFIX}{name}@").items():
-            alias = refname.rpartition("@")[2]
+        for alias, ref in refs.items():
             if "/" in alias:
                 continue  # belongs to a longer prompt name such as name@x/...; not ours
             commit = self.repo.peel(ref)
@@ -503,12 +510,22 @@ class Registry:
         return row
 
     def _version_at(self, index: VersionIndex, name: str, commit: str) -> int | None:
-        """The version of ``name`` in force at ``commit`` (which need not have changed it)."""
-        number = index.number_of(name, commit)
-        if number is None:
-            changed = self.repo.last_change(commit, index.path_of(name))
-            number = index.number_of(name, changed) if changed else None
-        return number
+        """The version of ``name`` in force at ``commit`` (which need not have changed it).
+
+        Remembered while the branch tip stays put: a search resolves thousands of
+        aliases, and the answer for a commit changes only when history does.
+        """
+        if self._version_memo[0] != index.tip:
+            self._version_memo = (index.tip, {})
+        memo = self._version_memo[1]
+        key = (name, commit)
+        if key not in memo:
+            number = index.number_of(name, commit)
+            if number is None:
+                changed = self.repo.last_change(commit, index.path_of(name))
+                number = index.number_of(name, changed) if changed else None
+            memo[key] = number
+        return memo[key]
 
     def _refuse_dirty(self, path: str, data: bytes) -> None:
         if not self.repo.path_status(path):
@@ -542,9 +559,10 @@ class Registry:
 class _Record:
     """What a search predicate reads: a newest-version row plus its alias names."""
 
-    __slots__ = ("aliases", "description", "model_config", "name", "tags", "template_text")
+    __slots__ = ("aliases", "description", "model_config", "name", "refs", "tags", "template_text")
 
     def __init__(self, row: Any, aliases: dict[str, Any]) -> None:
+        self.refs = aliases
         self.name = row.name
         self.tags = row.tags
         self.model_config = row.model_config
