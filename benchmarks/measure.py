@@ -1,0 +1,119 @@
+"""Timing helpers shared by both sides of the benchmark (standard library only).
+
+Every figure is a list of samples in seconds, summarized as median and p95. Calls that
+take microseconds are timed in batches (one sample = a batch's time / its size), so the
+clock's own cost does not swamp them. Whole commands run as child processes, timed from
+spawn to exit, with their peak memory read from ``wait4``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The summary of one figure: median and p95 of ``n`` samples, in seconds."""
+
+    median: float
+    p95: float
+    n: int
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Stats:
+        """Summarize samples (nearest-rank p95)."""
+        if not samples:
+            raise ValueError("no samples")
+        ordered = sorted(samples)
+        rank = max(1, math.ceil(0.95 * len(ordered)))
+        return cls(statistics.median(ordered), ordered[rank - 1], len(ordered))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return asdict(self)
+
+
+def time_calls(call: Callable[[int], object], repetitions: int, *, warmup: int = 3,
+               batch: int = 1) -> Stats:
+    """Time ``call(i)`` for ``i`` in ``range(repetitions)`` (after ``warmup`` untimed calls).
+
+    With ``batch > 1`` each sample is the mean of ``batch`` consecutive calls.
+    """
+    for i in range(warmup):
+        call(-1 - i)
+    samples = []
+    clock = time.perf_counter
+    for i in range(repetitions):
+        if batch == 1:
+            start = clock()
+            call(i)
+            samples.append(clock() - start)
+        else:
+            start = clock()
+            for _ in range(batch):
+                call(i)
+            samples.append((clock() - start) / batch)
+    return Stats.of(samples)
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    """One finished child process: wall time, peak resident memory, exit code and output."""
+
+    seconds: float
+    max_rss_bytes: int
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def run_process(command: Sequence[str], *, env: Mapping[str, str] | None = None,
+                cwd: str | None = None, pass_stderr: bool = False) -> ProcessRun:
+    """Run ``command`` to completion, timing it and reading its own peak RSS.
+
+    ``os.wait4`` gives the resource usage of exactly this child (``RUSAGE_CHILDREN`` would
+    give the maximum over every child so far). Output is collected in temporary files so
+    a chatty child cannot block on a full pipe; with ``pass_stderr`` the child's stderr
+    goes straight to ours instead (progress of long runs).
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(command), stdout=out, stderr=None if pass_stderr else err,
+                                stdin=subprocess.DEVNULL,
+                                env=dict(env) if env is not None else None, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen never waits again
+        out.seek(0)
+        err.seek(0)
+        return ProcessRun(seconds, usage.ru_maxrss * 1024, proc.returncode, out.read(),
+                          err.read())
+
+
+def time_process(command: Sequence[str], repetitions: int, *,
+                 env: Mapping[str, str] | None = None, warmup: int = 2) -> tuple[Stats, int]:
+    """Run a command ``repetitions`` times; return its timing and its largest peak RSS.
+
+    Raises ``RuntimeError`` with the child's stderr if any run fails.
+    """
+    samples = []
+    peak = 0
+    for i in range(warmup + repetitions):
+        run = run_process(command, env=env)
+        if run.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(command)} exited with {run.returncode}:\n"
+                f"{run.stderr.decode(errors='replace')[-2000:]}"
+            )
+        peak = max(peak, run.max_rss_bytes)
+        if i >= warmup:
+            samples.append(run.seconds)
+    return Stats.of(samples), peak
