@@ -11,6 +11,8 @@ mirror MLflow's Prompt Registry so that moving over is an import change::
 
 from __future__ import annotations
 
+import os
+
 from .errors import (
     AliasNotFound,
     Conflict,
@@ -23,6 +25,7 @@ from .errors import (
     ProtectedAlias,
     VersionNotFound,
 )
+from .lockfile import Lock, LockDrift, LockedPrompt
 from .models import AliasMove, PromptSummary, PromptVersion, VersionInfo
 from .promptfile import PromptContent
 from .registry import Registry
@@ -36,6 +39,9 @@ __all__ = [
     "InvalidConfig",
     "InvalidInput",
     "InvalidPromptFile",
+    "Lock",
+    "LockDrift",
+    "LockedPrompt",
     "NotFound",
     "PromptContent",
     "PromptNotFound",
@@ -53,10 +59,12 @@ _default: Registry | None = None
 
 
 def load_prompt(name_or_uri: str, version: int | None = None, *,
-                cache_ttl_seconds: float | None = None) -> PromptVersion:
+                cache_ttl_seconds: float | None = None,
+                lock_file: str | os.PathLike[str] | None = None) -> PromptVersion:
     """Load a prompt from the default registry (``$PROMPTCTL_REGISTRY`` or the current one)."""
     global _default
     if _default is None:
         _default = Registry()
-    return _default.load_prompt(name_or_uri, version, cache_ttl_seconds=cache_ttl_seconds)
+    return _default.load_prompt(name_or_uri, version, cache_ttl_seconds=cache_ttl_seconds,
+                                lock_file=lock_file)
 

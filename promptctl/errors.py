@@ -169,3 +169,40 @@ class ProtectedAlias(InvalidInput):
             f"alias {alias!r} of {name!r} is protected: {requirement} "
             "(in an emergency, --force with a reason overrides and is recorded)"
         )
+
+
+class RemoteUnreachable(PromptctlError):
+    """A remote could not be fetched from or pushed to (network, credentials, no such repo)."""
+
+    def __init__(self, remote: str, detail: str) -> None:
+        self.remote = remote
+        self.detail = detail
+        super().__init__(f"cannot reach {remote}: {detail}")
+
+
+class RegistryUnreachable(NotFound):
+    """A remote registry that was never fetched into the cache cannot be reached now."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(f"remote registry {url} was never fetched and cannot be reached: {detail}")
+
+
+class AliasMovedOnRemote(Conflict):
+    """An alias push lost its lease: the remote alias moved since it was read.
+
+    ``ours`` and ``theirs`` name the two versions (``version 3``, ``deleted`` …). Nothing
+    was pushed, and the local alias was set to what the remote has.
+    """
+
+    def __init__(self, name: str, alias: str, ours: str, theirs: str) -> None:
+        self.name = name
+        self.alias = alias
+        self.ours = ours
+        self.theirs = theirs
+        super().__init__(
+            f"alias {alias!r} of {name!r} moved on the remote since it was read: "
+            f"ours {ours}, theirs {theirs}; nothing was pushed and the local alias now "
+            "matches the remote"
+        )

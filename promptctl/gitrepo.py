@@ -16,12 +16,12 @@ a commit is built in a throwaway index (``GIT_INDEX_FILE``) and the branch is mo
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import fcntl
 import heapq
 import os
 import random
+import shutil
 import subprocess
 import tempfile
 import time
@@ -31,13 +31,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from . import gitobjects
-from .errors import Conflict, GitError, InvalidInput, NotFound
+from .errors import Conflict, GitError, InvalidInput, NotFound, RemoteUnreachable
 
 if TYPE_CHECKING:
     import git
 
 ZERO_OID = "0" * 40
 _LOCK_NAME = "promptctl.lock"
+_UNSHALLOW_LOCK_NAME = "promptctl-unshallow.lock"
 _APPEND_ATTEMPTS = 50
 
 # A ref change for GitRepo.update_refs: (refname, new or None to delete, old or None if absent).
@@ -110,7 +111,7 @@ class GitRepo:
         self.git_dir = git_dir
         self.common_dir = common_dir
         self._catfile: subprocess.Popen[bytes] | None = None
-        self._packed: tuple[tuple[int, int, int], list[str], dict[str, Ref]] | None = None
+        self._packed_cache: tuple[tuple[int, int, int], str] | None = None
         self._cmd: git.Git | None = None
 
     # -- finding and making repositories -------------------------------------------------
@@ -135,6 +136,16 @@ class GitRepo:
         if commondir_file.is_file():
             common = (git_dir / commondir_file.read_text().strip()).resolve()
         return cls(root, git_dir, common)
+
+    @classmethod
+    def open_bare(cls, path: Path) -> GitRepo:
+        """A bare repository (promptctl's own clone of a remote registry): no working tree."""
+        return cls(path, path, path)
+
+    @property
+    def bare(self) -> bool:
+        """True for a repository without a working tree."""
+        return self.root == self.git_dir
 
     @classmethod
     def init(cls, path: Path) -> GitRepo:
@@ -192,18 +203,12 @@ class GitRepo:
         loose = self._read_loose(refname)
         if loose is not None:
             return loose
-        packed = self._packed_refs()[2].get(refname)
+        packed = self._packed(refname).get(refname)
         return packed.target if packed else None
 
     def refs(self, prefix: str) -> dict[str, Ref]:
         """Every ref whose name starts with ``prefix``, loose ones overriding packed ones."""
-        _, names, packed = self._packed_refs()
-        found: dict[str, Ref] = {}
-        start = bisect.bisect_left(names, prefix)
-        for name in names[start:]:
-            if not name.startswith(prefix):
-                break
-            found[name] = packed[name]
+        found = self._packed(prefix)
         folder, _, stem = prefix.rpartition("/")
         base = self.common_dir / folder
         for dirpath, _dirs, files in os.walk(base):
@@ -227,28 +232,52 @@ class GitRepo:
             return self.resolve(text[4:].strip())
         return text or None
 
-    def _packed_refs(self) -> tuple[tuple[int, int, int], list[str], dict[str, Ref]]:
-        # Parsed once per change of the file: with tens of thousands of aliases the parse
-        # costs milliseconds, the stat microseconds.
+    def _packed(self, prefix: str) -> dict[str, Ref]:
+        """The packed refs whose names start with ``prefix``.
+
+        The file is sorted, so they stand together: one ``find`` locates the block and
+        only its lines are parsed. With tens of thousands of aliases, parsing the whole
+        file (~15 ms) would be most of a cold ``load``; finding the block is ~0.2 ms.
+        """
+        text = self._packed_text()
+        if not text:
+            return {}
+        if "sorted" in text[: text.find("\n")]:
+            hit = text.find(" " + prefix)
+            if hit < 0:
+                return {}
+            start = text.rfind("\n", 0, hit) + 1
+        else:  # an unsorted file (very old git): read it all
+            start = 0
+        found: dict[str, Ref] = {}
+        last: Ref | None = None
+        for line in text[start:].splitlines():
+            if line.startswith("^"):
+                if last is not None:
+                    last = found[last.name] = Ref(last.name, last.target, line[1:])
+                continue
+            if not line or line.startswith("#"):
+                continue
+            target, _, name = line.partition(" ")
+            if not name.startswith(prefix):
+                if start:
+                    break  # past the block
+                last = None
+                continue
+            last = found[name] = Ref(name, target)
+        return found
+
+    def _packed_text(self) -> str:
+        # Read once per change of the file: the stat costs microseconds.
         path = self.common_dir / "packed-refs"
         try:
             st = path.stat()
-            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         except FileNotFoundError:
-            stamp = (0, 0, 0)
-        if self._packed is not None and self._packed[0] == stamp:
-            return self._packed
-        refs: dict[str, Ref] = {}
-        if stamp != (0, 0, 0):
-            last: Ref | None = None
-            for line in path.read_text().splitlines():
-                if line.startswith("^") and last is not None:
-                    last = refs[last.name] = Ref(last.name, last.target, line[1:])
-                elif line and not line.startswith("#"):
-                    target, _, name = line.partition(" ")
-                    last = refs[name] = Ref(name, target)
-        self._packed = (stamp, sorted(refs), refs)
-        return self._packed
+            return ""
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if self._packed_cache is None or self._packed_cache[0] != stamp:
+            self._packed_cache = (stamp, path.read_text())
+        return self._packed_cache[1]
 
     # -- objects, through one long-lived cat-file process --------------------------------
 
@@ -331,6 +360,10 @@ class GitRepo:
             if buffer.strip():
                 yield _parse_log_record(buffer)
 
+    def count_first_parent(self, tip: str) -> int:
+        """How many commits the first-parent line up to ``tip`` holds (for a progress bar)."""
+        return int((self._git("rev-list", "--first-parent", "--count", tip) or "0").strip())
+
     def last_change(self, commit: str, path: str) -> str | None:
         """The newest commit on the first-parent line of ``commit`` that changed ``path``."""
         out = self._git(
@@ -342,6 +375,52 @@ class GitRepo:
     def is_shallow(self) -> bool:
         """True for a shallow clone, whose history stops short."""
         return (self.common_dir / "shallow").exists()
+
+    def unshallow(self) -> str | None:
+        """Fetch the history and tags a shallow clone lacks; return the remote fetched from.
+
+        The remote is the one the current branch tracks, else ``origin``. Tags are fetched
+        without ``--force``: a local alias that differs from the remote's stays as it is.
+        Returns ``None`` when another process deepened the clone while this one waited.
+        Raises :class:`GitError` when there is no remote, the fetch fails, or the clone is
+        still shallow afterwards.
+        """
+        remote = self._history_remote()
+        if remote is None:
+            raise GitError("fetch", "the repository has no remote to fetch the history from")
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}  # fail, never wait for a password
+        lock = self.common_dir / _UNSHALLOW_LOCK_NAME
+        try:
+            handle = open(lock, "a")  # noqa: SIM115 - closed below, whatever happens
+        except OSError as exc:
+            raise GitError("fetch", f"cannot lock {lock}: {exc.strerror}") from exc
+        with handle:
+            # One fetch at a time: processes started together on a fresh CI checkout wait
+            # for the first one and find the history already there.
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if not self.is_shallow():
+                return None
+            try:
+                self._git("fetch", "--quiet", "--unshallow", "--tags", remote, env=env)
+            except GitError:
+                if self.is_shallow():
+                    raise
+                # The history arrived and only a tag was refused (a local alias differs
+                # from the remote's): the whole history is what we came for.
+        if self.is_shallow():
+            raise GitError("fetch", f"the clone is still shallow after fetching from {remote!r}")
+        return remote
+
+    def _history_remote(self) -> str | None:
+        """The remote the current branch tracks, else ``origin`` if it exists, else ``None``."""
+        remotes = (self._git("remote", check=False) or "").split()
+        ref = self.head().ref
+        if ref is not None and ref.startswith("refs/heads/"):
+            key = f"branch.{ref.removeprefix('refs/heads/')}.remote"
+            tracked = (self._git("config", "--get", key, check=False) or "").strip()
+            if tracked in remotes:
+                return tracked
+        return "origin" if "origin" in remotes else None
 
     def rev_parse(self, ref: str) -> str:
         """The commit ``ref`` names (branch, tag, commit id, ``HEAD~2`` …); else :class:`NotFound`."""
@@ -389,9 +468,16 @@ class GitRepo:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def path_status(self, path: str) -> str:
-        """``git status --porcelain`` for one path: empty when it matches HEAD everywhere."""
-        return self._git("status", "--porcelain", "--untracked-files=all", "--", path) or ""
+    def staged_blob(self, path: str) -> str | None:
+        """The blob the user's index holds for ``path`` (``None``: not in the index).
+
+        A path in a merge conflict gives ``"conflict"``. Much cheaper than ``status``,
+        which stats the whole working tree.
+        """
+        out = (self._git("ls-files", "--stage", "--", path) or "").splitlines()
+        if not out:
+            return None
+        return out[0].split()[1] if len(out) == 1 else "conflict"
 
     def write_object(self, kind: str, data: bytes) -> str:
         """Store an object (``blob``, ``tree``, ``tag``) and return its id (see ``gitobjects``)."""
@@ -407,12 +493,14 @@ class GitRepo:
         message: str,
         *,
         author: tuple[str, str] | None = None,
+        expect: str | None = None,
     ) -> LogEntry:
         """Commit ``data`` at ``path`` on top of ``head``, move its branch, return the commit.
 
         The new tree is built from objects, never through the user's index, so their
         staged work stays theirs. The branch moves only if it still points where ``head``
-        says (compare-and-swap).
+        says (compare-and-swap), or at ``expect`` when given (re-making a commit on a new
+        parent, as after a lost push race).
         """
         assert head.ref is not None
         blob = self.write_object("blob", data)
@@ -428,7 +516,8 @@ class GitRepo:
         env = _identity_env(author)
         commit = self._git("commit-tree", tree, *parents, "-m", message, env=env).strip()
         existed = head.commit is not None and self.read_blob(head.commit, path) is not None
-        self.move_ref(head.ref, commit, head.commit, f"promptctl: {message.splitlines()[0]}")
+        self.move_ref(head.ref, commit, expect or head.commit,
+                      f"promptctl: {message.splitlines()[0]}")
         return self._log_entry(commit, (("M" if existed else "A", path, blob),))
 
     def _log_entry(self, commit: str, changes: tuple[tuple[str, str, str], ...]) -> LogEntry:
@@ -583,12 +672,133 @@ class GitRepo:
 
     def sync_worktree(self, path: str, data: bytes) -> None:
         """Make the user's copy and index entry of ``path`` match what was just committed."""
+        if self.bare:
+            return
         target = self.root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f".{target.name}.promptctl-{os.getpid()}")
         temp.write_bytes(data)
         os.replace(temp, target)
         self._git("update-index", "--add", "--", path)
+
+    # -- remotes: clone, fetch, push (never waiting for a password: GIT_TERMINAL_PROMPT=0) --
+
+    @classmethod
+    def clone_bare(cls, url: str, dest: Path, refspecs: Sequence[str]) -> GitRepo:
+        """Clone ``url`` bare into ``dest`` (absent), fetching ``refspecs`` from then on.
+
+        Partial (``--filter=blob:none``: blobs come when read) where the server allows
+        it; git itself falls back to a full clone where it does not.
+        """
+        detail = ""
+        for extra in (["--filter=blob:none"], []):
+            result = _run_network(["git", "clone", "--bare", "--quiet", *extra, "--", url,
+                                   str(dest)])
+            if result.returncode == 0:
+                break
+            detail = _first_error(result.stderr)
+            shutil.rmtree(dest, ignore_errors=True)
+            if "filter" not in detail:
+                raise RemoteUnreachable(url, detail)
+        else:
+            raise RemoteUnreachable(url, detail)
+        repo = cls.open_bare(dest)
+        for spec in refspecs:
+            repo._git("config", "--add", "remote.origin.fetch", spec)
+        return repo
+
+    def remote_url(self, remote: str) -> str | None:
+        """The URL of ``remote``, or ``None`` when there is no such remote."""
+        out = self._git("config", "--get", f"remote.{remote}.url", check=False)
+        return out.strip() or None if out else None
+
+    def fetch(self, remote: str, refspecs: Sequence[str] = (), *, prune: bool = False) -> None:
+        """Fetch ``refspecs`` (default: the configured ones); :class:`RemoteUnreachable` on failure."""
+        args = ["git", "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+                *(["--prune"] if prune else []), remote, *refspecs]
+        result = _run_network(args, cwd=self.root)
+        if result.returncode:
+            raise RemoteUnreachable(remote, _first_error(result.stderr))
+
+    def push(
+        self, remote: str, refspecs: Sequence[str], *, leases: Sequence[tuple[str, str | None]] = ()
+    ) -> dict[str, str]:
+        """Push ``refspecs`` all or nothing (``--atomic``); return each refused ref and why.
+
+        A lease ``(ref, value)`` lets ``ref`` be overwritten only if the remote still has
+        ``value`` there (``None``: no such ref), else it is refused as ``stale info``.
+        An empty result means everything landed; :class:`RemoteUnreachable` when the
+        remote could not be asked at all.
+        """
+        args = ["git", "push", "--porcelain", "--atomic",
+                *[f"--force-with-lease={ref}:{value or ''}" for ref, value in leases],
+                remote, *refspecs]
+        result = _run_network(args, cwd=self.root)
+        refused = {}
+        for line in result.stdout.splitlines():
+            flag, _, rest = line.partition("\t")
+            if flag == "!":
+                spec, _, why = rest.partition("\t")
+                refused[spec.rpartition(":")[2]] = why
+        if result.returncode and not refused:
+            raise RemoteUnreachable(remote, _first_error(result.stderr))
+        return refused
+
+    def ls_remote(self, remote: str, refname: str) -> str | None:
+        """What ``refname`` points at on ``remote`` now (``None``: no such ref there)."""
+        result = _run_network(["git", "ls-remote", remote, refname], cwd=self.root)
+        if result.returncode:
+            raise RemoteUnreachable(remote, _first_error(result.stderr))
+        for line in result.stdout.splitlines():
+            oid, _, name = line.partition("\t")
+            if name == refname:
+                return oid
+        return None
+
+    def prefetch_blobs(self, commit: str, folder: str) -> None:
+        """In a partial clone, download in one go the blobs under ``folder`` at ``commit``.
+
+        Otherwise each would be fetched on its own when first read (a round trip per
+        prompt). Best effort: what fails here is fetched when read.
+        """
+        if (self._git("config", "--get", "remote.origin.promisor", check=False) or "").strip() != "true":
+            return
+        listing = self._git("rev-list", "--objects", "--no-walk", "--missing=print", commit,
+                            check=False) or ""
+        missing = {line[1:] for line in listing.splitlines() if line.startswith("?")}
+        entries = (self._git("ls-tree", "-r", commit, "--", folder, check=False) or "").splitlines()
+        wanted = [f[2] for f in (e.split() for e in entries) if len(f) > 2 and f[2] in missing]
+        if wanted:
+            _run_network(["git", "-c", "fetch.negotiationAlgorithm=noop", "fetch", "--quiet",
+                          "--no-tags", "--no-write-fetch-head", "--recurse-submodules=no",
+                          "--filter=blob:none", "--stdin", "origin"],
+                         cwd=self.root, input="\n".join(wanted) + "\n")
+
+    def tree_entry(self, commit: str | None, path: str) -> str | None:
+        """The id of what ``path`` names in ``commit``, read from trees (downloads no blob)."""
+        if commit is None:
+            return None
+        fields = (self._git("ls-tree", "--full-tree", commit, "--", path, check=False) or "").split()
+        return fields[2] if len(fields) > 2 else None
+
+    def make_record(self, parent: str | None, message: str, *,
+                    author: tuple[str, str] | None = None) -> str:
+        """A record commit (empty tree) on ``parent``, on no ref yet (see ``append_record``)."""
+        parents = ["-p", parent] if parent else []
+        out = self._git("commit-tree", self._empty_tree(), *parents, "-m", message,
+                        env=_identity_env(author))
+        return (out or "").strip()
+
+    def update_worktree(self, old: str, new: str) -> None:
+        """Carry the user's index and files from commit ``old`` to ``new``, as a checkout would.
+
+        ``read-tree -m -u`` touches only the paths that differ and refuses (a
+        :class:`Conflict`, nothing changed) when one of them has local edits.
+        """
+        try:
+            self._git("read-tree", "-m", "-u", old, new)
+        except GitError as exc:
+            raise Conflict(f"cannot update your working tree: {exc.detail}") from exc
 
     # -- the command layer ----------------------------------------------------------------
 
@@ -722,6 +932,21 @@ class IdentityMissing(InvalidInput):
             "git does not know who you are: run 'git config --global user.name \"Your Name\"' "
             "and 'git config --global user.email you@example.com', or pass --author 'Name <email>'"
         )
+
+
+def _run_network(
+    argv: list[str], *, cwd: Path | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a git command that talks to a remote: it fails rather than wait for a password."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    return subprocess.run(argv, cwd=cwd, env=env, input=input, capture_output=True, text=True,
+                          check=False)
+
+
+def _first_error(stderr: str) -> str:
+    """Git's own words for what failed: its first ``fatal:``/``error:`` line."""
+    error = _translate("", stderr)
+    return error.detail if isinstance(error, GitError) else str(error)
 
 
 def _run_plain(

@@ -30,8 +30,8 @@ from .refs import validate_name
 
 SCHEMA_VERSION = "1"
 
-Progress = Callable[[int], None]
-"""Called with the number of commits read so far while the index is built."""
+Progress = Callable[[int, int], None]
+"""Called with (commits read, commits in all) while the index is built from scratch."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -132,13 +132,16 @@ class VersionIndex:
                 else:
                     appended = self._appended(stored, tip) if stored and tip else None
                 if appended is not None:
-                    self._apply(appended, progress)
+                    self._apply(appended, progress and (lambda n: progress(n, len(appended))))
                 else:
                     self._db.execute("DELETE FROM versions")
                     self._db.execute("DELETE FROM latest")
                     if tip:
                         entries = self._repo.log_first_parent(tip, paths=[self._prompts_dir])
-                        self._apply(entries, progress)
+                        total = self._repo.count_first_parent(tip) if progress else 0
+                        self._apply(entries, progress and (lambda n: progress(n, total)))
+                        if progress:
+                            progress(total, total)  # the walk skips commits not touching prompts
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (tip,))
             self._db.execute("COMMIT")
         except BaseException:
@@ -159,7 +162,7 @@ class VersionIndex:
             return entries
         return None
 
-    def _apply(self, entries: Iterable[LogEntry], progress: Progress | None) -> None:
+    def _apply(self, entries: Iterable[LogEntry], progress: Callable[[int], None] | None) -> None:
         counts: dict[str, int] = {}
         touched: dict[str, tuple[int, str, str] | None] = {}
         rows = []
@@ -177,7 +180,7 @@ class VersionIndex:
                 rows.append((name, counts[name], entry.commit, blob, entry.author,
                              entry.email, entry.timestamp, entry.message))
                 touched[name] = (counts[name], entry.commit, blob)
-            if progress and seen % 500 == 0:
+            if progress and seen % 1000 == 0:
                 progress(seen)
         self._db.executemany("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?)", rows)
         for name, newest in touched.items():
@@ -276,10 +279,15 @@ class VersionIndex:
 
 
 class ShallowHistory(Conflict):
-    """The clone is shallow: version numbers cannot be counted from a cut history."""
+    """The clone is shallow: version numbers cannot be counted from a cut history.
 
-    def __init__(self) -> None:
+    ``failure`` says why promptctl could not deepen it itself (see ``Registry``).
+    """
+
+    def __init__(self, failure: str | None = None) -> None:
+        self.failure = failure
+        why = f" and could not be deepened ({failure})" if failure else ""
         super().__init__(
-            "this is a shallow clone, so version numbers cannot be counted; "
-            "run 'git fetch --unshallow' (in CI: checkout with fetch-depth: 0)"
+            f"this is a shallow clone{why}, so version numbers cannot be counted; "
+            "run 'git fetch --unshallow --tags' (in CI: checkout with fetch-depth: 0)"
         )

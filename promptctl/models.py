@@ -31,6 +31,8 @@ class PromptVersion:
     tags: dict[str, str] = field(default_factory=dict)
     response_format: dict[str, Any] | None = None
     aliases: tuple[str, ...] = ()
+    stale: bool = False
+    """True when loaded from a remote registry that could not be reached: last fetched state."""
 
     @property
     def is_chat(self) -> bool:
@@ -91,6 +93,7 @@ class PromptVersion:
             "is_chat": self.is_chat,
             "variables": list(self.variables),
             "template": self.template,
+            "stale": self.stale,
         }
 
 

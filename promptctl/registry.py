@@ -10,27 +10,35 @@ checked before anything is written.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from . import promptfile
+from . import lockfile, promptfile
 from .aliaslog import ALIAS_LOG_REF, decode_move, encode_move
 from .compare import diff_versions
 from .config import RegistryConfig, parse_config
 from .errors import (
+    AliasMovedOnRemote,
     AliasNotFound,
     Conflict,
+    GitError,
     InvalidInput,
+    NotFound,
     PromptNotFound,
     ProtectedAlias,
     RegistryNotFound,
+    RemoteUnreachable,
     VersionNotFound,
 )
 from .gitrepo import GitRepo, Head
-from .index import Progress, VersionIndex, VersionRow
+from .index import Progress, ShallowHistory, VersionIndex, VersionRow
+from .lockfile import Lock, LockDrift, LockedPrompt
 from .models import (
     AliasInfo,
     AliasMove,
@@ -42,6 +50,15 @@ from .models import (
 )
 from .promptfile import PromptContent
 from .refs import PromptRef, parse_ref, validate_alias, validate_name
+from .remote import (
+    REMOTE,
+    LeaseLost,
+    RemoteClone,
+    is_remote,
+    push_alias,
+    push_commit,
+    restore_alias,
+)
 from .review import Review, review_changes
 from .search import parse_filter
 
@@ -51,6 +68,22 @@ DEFAULT_CACHE_TTL = 60.0
 CACHE_SIZE = 1024
 _TAG_PREFIX = "refs/tags/prompts/"
 _CONFIG_TEXT = "# promptctl registry: prompts live in prompts/<name>.yaml\nversion: 1\n"
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _writes(method: _Method) -> _Method:
+    """Mark a write: refused, checked or locked as ``push`` and the registry require.
+
+    A decorator rather than a ``with`` in each body: a remote registry's lock must be held
+    across the write, its push and any retry (see ``Registry._write_scope``).
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Registry, *args: Any, **kwargs: Any) -> Any:
+        with self._write_scope(bool(kwargs.get("push", False))):
+            return method(self, *args, **kwargs)
+
+    return cast(_Method, wrapper)
 
 
 class Registry:
@@ -59,12 +92,32 @@ class Registry:
     ``Registry()`` finds the registry from ``$PROMPTCTL_REGISTRY`` or the current
     directory; ``Registry(path)`` opens the one at ``path``. ``progress`` is called while
     a long history is indexed for the first time.
+
+    A shallow clone cannot number versions: on first use the Registry fetches its full
+    history (``git fetch --unshallow --tags``) from the remote the branch tracks, else
+    ``origin``, once, and sets ``deepened_from`` to that remote; when it cannot, reads
+    raise ``ShallowHistory`` (a :class:`Conflict`) saying how to fix the clone.
+
+    ``Registry("<git URL>[#folder]")`` opens a remote registry through promptctl's own
+    clone in the user's cache, fetched again after ``fetch_ttl_seconds`` (see ``remote``);
+    while the remote cannot be reached, ``stale`` is true and ``warnings`` says so. Its
+    writes must be pushed (``push=True``).
     """
 
     def __init__(self, location: str | os.PathLike[str] | None = None, *,
-                 progress: Progress | None = None) -> None:
-        self.root = _locate(location)
-        repo = GitRepo.find(self.root)
+                 progress: Progress | None = None,
+                 fetch_ttl_seconds: float | None = None) -> None:
+        if location is None:
+            location = os.environ.get(ENV_REGISTRY) or None
+        text = os.fspath(location) if location is not None else None
+        self.remote = RemoteClone(text, fetch_ttl_seconds) if text and is_remote(text) else None
+        self._writing = 0
+        if self.remote is not None:
+            repo: GitRepo | None = self.remote.repo
+            self.root = self.remote.repo.root / self.remote.folder
+        else:
+            self.root = _locate(location)
+            repo = GitRepo.find(self.root)
         if repo is None:
             raise RegistryNotFound(f"{self.root} (not inside a Git repository)")
         self.repo = repo
@@ -75,6 +128,22 @@ class Registry:
         self._index_branch: str | None = None
         self._cache: OrderedDict[tuple[str, Any], tuple[float, PromptVersion]] = OrderedDict()
         self._version_memo: tuple[str | None, dict[tuple[str, str], int | None]] = (None, {})
+        self._locks: dict[Path, tuple[tuple[int, int, int], Lock]] = {}
+        self._deepen_failure: str | None = None
+        self.deepened_from: str | None = None
+        if self.remote is not None and not self._on_branch("prompts", CONFIG_FILE):
+            self.repo.close()
+            raise RegistryNotFound(text or "")
+
+    @property
+    def stale(self) -> bool:
+        """True while a remote registry cannot be reached and its last fetched state is served."""
+        return self.remote is not None and self.remote.stale
+
+    @property
+    def warnings(self) -> list[str]:
+        """What went wrong on the side and was worked around (an unreachable remote …)."""
+        return list(self.remote.warnings) if self.remote is not None else []
 
     @classmethod
     def init(cls, path: str | os.PathLike[str] = ".", *, author: str | None = None) -> Registry:
@@ -115,13 +184,22 @@ class Registry:
         version: int | None = None,
         *,
         cache_ttl_seconds: float | None = None,
+        lock_file: str | os.PathLike[str] | None = None,
     ) -> PromptVersion:
         """Load one version by reference (``name``, ``name/3``, ``prompts:/name@alias`` …).
 
         Loads by alias or latest are cached for ``cache_ttl_seconds`` (default 60), loads
         by version for good; ``0`` bypasses the cache.
+
+        With ``lock_file`` (see :meth:`lock`) the reference is resolved through the lock
+        file instead: the pinned version is loaded, wherever the alias points now, and its
+        content must hash to the pin (else :class:`~promptctl.lockfile.LockMismatch`). A
+        reference the file does not pin is an error naming the file. Such loads are
+        cached for good, like loads by version (``0`` still bypasses the cache).
         """
         ttl = DEFAULT_CACHE_TTL if cache_ttl_seconds is None else cache_ttl_seconds
+        if lock_file is not None:
+            return self._load_locked(name_or_uri, version, Path(lock_file), ttl)
         key = (name_or_uri, version)
         if ttl > 0:
             hit = self._cache.get(key)
@@ -140,23 +218,30 @@ class Registry:
 
     def _load(self, ref: PromptRef) -> PromptVersion:
         index = self._current_index()
+        return self._version_from_row(index, self._row(index, ref))
+
+    def _row(self, index: VersionIndex, ref: PromptRef) -> VersionRow:
+        """The indexed version ``ref`` resolves to now; :class:`NotFound` if none."""
         if ref.alias is not None:
-            row = self._alias_target(index, ref.name, ref.alias)
-        elif ref.version is not None:
+            return self._alias_target(index, ref.name, ref.alias)
+        if ref.version is not None:
             row = index.version(ref.name, ref.version)
             if row is None:
                 latest = index.count(ref.name)
                 if not latest:
                     raise PromptNotFound(ref.name)
                 raise VersionNotFound(ref.name, ref.version, latest)
-        else:
-            row = index.newest(ref.name)
-            if row is None:
-                raise PromptNotFound(ref.name)
-        return self._version_from_row(index, row)
+            return row
+        newest = index.newest(ref.name)
+        if newest is None:
+            raise PromptNotFound(ref.name)
+        return newest
 
     def _version_from_row(self, index: VersionIndex, row: VersionRow) -> PromptVersion:
         found = self.repo.read_object(row.blob)
+        if found is None and self.remote is not None:  # a partial clone, offline
+            raise RemoteUnreachable(self.remote.url, f"{row.name} version {row.number} was "
+                                    "never downloaded and cannot be fetched now")
         text = found[1].decode("utf-8") if found else ""
         content = promptfile.parse_prompt(text, f"{index.path_of(row.name)} (version {row.number})")
         aliases = tuple(a for a, n in self._aliases(index, row.name).items() if n == row.number)
@@ -173,6 +258,7 @@ class Registry:
             tags=content.tags,
             response_format=content.response_format,
             aliases=aliases,
+            stale=self.stale,
         )
 
     def history(self, name: str) -> list[VersionInfo]:
@@ -229,15 +315,99 @@ class Registry:
                 found.append(AliasInfo(prompt, alias, number, row.commit if row else ""))
         return found
 
+    # -- lock files ------------------------------------------------------------------------
+
+    def lock(self, refs: Iterable[str]) -> Lock:
+        """Pin each reference (``name@production``, ``name``, ``name/3`` …) as it resolves now.
+
+        Each pin holds the version, the commit that made it and the SHA-256 of the prompt
+        file at that commit. Writing the file is the caller's (``lockfile.write_lock``).
+        """
+        index = self._current_index()
+        return Lock.of(self._pin(index, parse_ref(ref)) for ref in refs)
+
+    def check_lock(self, path: str | os.PathLike[str],
+                   refs: Iterable[str] | None = None) -> list[LockDrift]:
+        """What differs between the lock file at ``path`` and the registry now.
+
+        Without ``refs`` the file's own references are re-resolved; with them, the
+        result says whether ``lock(refs)`` would write anything else (references
+        missing from the file, or pinned but not asked for, count too). An empty list
+        means the file is current.
+        """
+        locked = lockfile.read_lock(path)
+        wanted = locked.refs if refs is None else [str(parse_ref(ref)) for ref in refs]
+        index = self._current_index()
+        current: list[LockedPrompt] = []
+        failures: dict[str, str] = {}
+        for ref in dict.fromkeys(wanted):
+            try:
+                current.append(self._pin(index, parse_ref(ref)))
+            except NotFound as exc:
+                failures[ref] = str(exc)
+        return lockfile.compare(locked, Lock.of(current), failures)
+
+    def _pin(self, index: VersionIndex, ref: PromptRef) -> LockedPrompt:
+        row = self._row(index, ref)
+        found = self.repo.read_object(row.blob)
+        data = found[1] if found else b""
+        return LockedPrompt(str(ref), row.name, row.number, row.commit, lockfile.content_hash(data))
+
+    def _load_locked(self, name_or_uri: str, version: int | None, path: Path,
+                     ttl: float) -> PromptVersion:
+        ref = parse_ref(name_or_uri)
+        if version is not None:
+            ref = PromptRef(ref.name, version=version)
+        pin = self._read_lock(path).get(str(ref))
+        if pin is None:
+            raise lockfile.NotLocked(str(ref), str(path))
+        key = (name_or_uri, pin)  # a pin names one exact content: cached for good
+        hit = self._cache.get(key) if ttl > 0 else None
+        if hit is not None:
+            return hit[1]
+        index = self._current_index()
+        row = index.version(pin.name, pin.version)
+        if row is None:
+            raise lockfile.LockMismatch(str(ref), str(path), f"version {pin.version} no longer exists")
+        found = self.repo.read_object(row.blob)
+        actual = lockfile.content_hash(found[1] if found else b"")
+        if actual != pin.sha256:
+            raise lockfile.LockMismatch(
+                str(ref), str(path),
+                f"the prompt file of version {pin.version} has sha256 {actual[:12]}…, "
+                f"the lock pins {pin.sha256[:12]}…",
+            )
+        prompt = self._version_from_row(index, row)
+        if ttl > 0:
+            self._cache[key] = (float("inf"), prompt)
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return prompt
+
+    def _read_lock(self, path: Path) -> Lock:
+        """The lock file at ``path``, parsed again only when the file changed."""
+        try:
+            st = path.stat()
+        except FileNotFoundError as exc:
+            raise lockfile.LockFileNotFound(str(path)) from exc
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        known = self._locks.get(path)
+        if known is None or known[0] != stamp:
+            known = self._locks[path] = (stamp, lockfile.read_lock(path))
+        return known[1]
+
     # -- writing ---------------------------------------------------------------------------
 
+    @_writes
     def register(self, name: str, content: PromptContent, message: str | None = None,
-                 *, author: str | None = None) -> RegisterResult:
+                 *, author: str | None = None, push: bool = False) -> RegisterResult:
         """Commit ``content`` as the next version of ``name``.
 
         Identical content creates nothing: the current version comes back with
         ``created=False``. Only the prompt file is committed; the user's other staged and
-        unstaged changes stay as they were.
+        unstaged changes stay as they were. ``push=True`` pushes the commit to ``origin``;
+        if the remote moved on meanwhile, the commit is re-made on its new tip (numbering
+        follows) unless the remote changed this prompt too (a :class:`Conflict`).
         """
         validate_name(name)
         promptfile.validate_content(content, name)
@@ -246,17 +416,25 @@ class Registry:
         path = index.path_of(name)
         with self.repo.write_lock():
             head = _writable_head(self.repo)
-            index.refresh(head.commit, self._progress)
+            self._refresh(index, head.commit)
             current = index.newest(name)
-            if current is not None:
-                found = self.repo.read_object(current.blob)
-                if found and found[1] == data:
-                    return RegisterResult(self._version_from_row(index, current), created=False)
-            self._refuse_dirty(path, data)
+            found = self.repo.read_object(current.blob) if current else None
+            committed = found[1] if found else None
+            if current is not None and committed == data:
+                return RegisterResult(self._version_from_row(index, current), created=False)
+            self._refuse_dirty(path, data, current, committed)
             note = message or (f"Update {name}" if current else f"Create {name}")
             made = self.repo.commit_file(head, path, data, note, author=_parse_author(author))
             self.repo.sync_worktree(path, data)
             index.refresh(made.commit, self._progress, made=made)
+        if push:
+            remote = self.remote
+            refetch = None if remote is None else functools.partial(remote.sync, force=True)
+            landed = push_commit(self.repo, made, path, data, note, author=_parse_author(author),
+                                 refetch=refetch)
+            if landed.commit != made.commit:
+                made = landed
+                self._refresh(index, made.commit)
         self._forget(name)
         row = index.newest(name)
         assert row is not None and row.commit == made.commit
@@ -279,16 +457,18 @@ class Registry:
                                 response_format)
         return self.register(name, content, commit_message, author=author).version
 
+    @_writes
     def set_tags(self, name: str, tags: dict[str, str], message: str | None = None,
-                 *, author: str | None = None) -> RegisterResult:
+                 *, author: str | None = None, push: bool = False) -> RegisterResult:
         """Set tags on ``name``: a new version with the tags merged in."""
         current = self._load(PromptRef(validate_name(name)))
         merged = {**current.tags, **tags}
         note = message or "Set tags: " + ", ".join(f"{k}={v}" for k, v in tags.items())
-        return self.register(name, _content_of(current, merged), note, author=author)
+        return self.register(name, _content_of(current, merged), note, author=author, push=push)
 
+    @_writes
     def delete_tags(self, name: str, keys: list[str], message: str | None = None,
-                    *, author: str | None = None) -> RegisterResult:
+                    *, author: str | None = None, push: bool = False) -> RegisterResult:
         """Remove tags from ``name``: a new version without them."""
         current = self._load(PromptRef(validate_name(name)))
         missing = [k for k in keys if k not in current.tags]
@@ -296,7 +476,7 @@ class Registry:
             raise InvalidInput(f"prompt {name!r} has no tag {', '.join(missing)}")
         kept = {k: v for k, v in current.tags.items() if k not in keys}
         note = message or "Delete tags: " + ", ".join(keys)
-        return self.register(name, _content_of(current, kept), note, author=author)
+        return self.register(name, _content_of(current, kept), note, author=author, push=push)
 
     def set_prompt_tag(self, name: str, key: str, value: str) -> PromptVersion:
         """MLflow-style: set one tag (a new version)."""
@@ -306,13 +486,18 @@ class Registry:
         """MLflow-style: delete one tag (a new version)."""
         return self.delete_tags(name, [key]).version
 
+    @_writes
     def set_alias(self, name: str, alias: str, version: int, message: str | None = None,
-                  *, author: str | None = None, force: bool = False) -> AliasInfo:
+                  *, author: str | None = None, force: bool = False,
+                  push: bool = False) -> AliasInfo:
         """Point ``alias`` of ``name`` at ``version`` (an annotated tag; moving it is a promotion).
 
         The move is recorded in the alias log (:meth:`alias_history`) together with the
         tag. A protected alias may need a reason and a promotion path (``promptctl.yaml``);
         ``force=True`` overrides them in an emergency, needs a reason, and is recorded.
+        ``push=True`` moves it on ``origin`` first, with a lease: if the alias moved there
+        since it was read, :class:`AliasMovedOnRemote` (a conflict) names both versions,
+        nothing is pushed and the local alias is set to the remote's.
         """
         validate_name(name)
         validate_alias(alias)
@@ -333,20 +518,25 @@ class Registry:
             note = message or f"Point {alias} at version {version}"
             tag = self.repo.create_tag(f"prompts/{name}@{alias}", row.commit, note, author=who)
             record = encode_move(name, alias, before, (row.commit, version), reason, force)
-            self.repo.append_record(ALIAS_LOG_REF, record, author=who, also=[(refname, tag, old)],
-                                    reason=f"promptctl: {note.splitlines()[0]}")
+            lost = self._record_move(refname, tag, old, record, who,
+                                     f"promptctl: {note.splitlines()[0]}", push)
         self._forget(name)
+        if lost is not None:
+            raise self._lost_lease(name, alias, refname, lost, f"version {version}")
         return AliasInfo(name, alias, version, row.commit)
 
     def set_prompt_alias(self, name: str, alias: str, version: int) -> None:
         """MLflow's ``set_prompt_alias``."""
         self.set_alias(name, alias, version)
 
+    @_writes
     def delete_alias(self, name: str, alias: str, message: str | None = None,
-                     *, author: str | None = None, force: bool = False) -> None:
+                     *, author: str | None = None, force: bool = False,
+                     push: bool = False) -> None:
         """Remove ``alias`` from ``name``, recording it in the alias log.
 
-        A protected alias is only deleted with ``force=True`` and a reason.
+        A protected alias is only deleted with ``force=True`` and a reason. ``push=True``
+        deletes it on ``origin`` first, with a lease, as :meth:`set_alias`.
         """
         validate_name(name)
         who = _parse_author(author)
@@ -360,13 +550,74 @@ class Registry:
             before = self._alias_before(index, name, refname, old)
             self._check_protection(index, name, alias, None, reason, force)
             record = encode_move(name, alias, before, (None, None), reason, force)
-            self.repo.append_record(ALIAS_LOG_REF, record, author=who, also=[(refname, None, old)],
-                                    reason=f"promptctl: delete {name}@{alias}")
+            lost = self._record_move(refname, None, old, record, who,
+                                     f"promptctl: delete {name}@{alias}", push)
         self._forget(name)
+        if lost is not None:
+            raise self._lost_lease(name, alias, refname, lost, "deleted")
 
     def delete_prompt_alias(self, name: str, alias: str) -> None:
         """MLflow's ``delete_prompt_alias``."""
         self.delete_alias(name, alias)
+
+    # -- remote registries and pushing (see ``remote``) -------------------------------------
+
+    @contextlib.contextmanager
+    def _write_scope(self, push: bool) -> Iterator[None]:
+        """Check that a write may happen; for a remote registry, hold its lock, fetched first."""
+        if self.remote is None:
+            if push and self.repo.remote_url(REMOTE) is None:
+                raise InvalidInput(f"--push needs a Git remote named {REMOTE!r} "
+                                   f"(git remote add {REMOTE} URL)")
+            yield
+            return
+        if not push:
+            raise InvalidInput(f"{self.remote.url} is a remote registry: "
+                               "a write must be pushed (--push, push=True)")
+        with self.remote.lock():
+            if not self._writing:
+                self.remote.sync()
+            self._writing += 1
+            try:
+                yield
+            finally:
+                self._writing -= 1
+
+    def _sync(self) -> None:
+        """A remote registry: fetch if the TTL ran out (never in the middle of a write)."""
+        if self.remote is not None and not self._writing:
+            self.remote.sync()
+
+    def _on_branch(self, *names: str) -> bool:
+        """True when one of ``names`` (in the registry folder) exists at the branch tip."""
+        tip = self.repo.head().commit  # cat-file, not ls-tree: opening stays free of GitPython
+        return tip is not None and any(
+            self.repo.read_object(f"{tip}:{self.prefix}{n}") is not None for n in names)
+
+    def _record_move(self, refname: str, tag: str | None, old: str | None, record: str,
+                     who: tuple[str, str] | None, reason: str, push: bool) -> LeaseLost | None:
+        """Move the alias with its alias-log record; with ``push``, on ``origin`` first."""
+        if push:
+            return push_alias(self.repo, refname, tag, old, record, author=who, reason=reason)
+        self.repo.append_record(ALIAS_LOG_REF, record, author=who, also=[(refname, tag, old)],
+                                reason=reason)
+        return None
+
+    def _lost_lease(self, name: str, alias: str, refname: str, lost: LeaseLost,
+                    ours: str) -> AliasMovedOnRemote:
+        """After an alias push lost its lease: the alias as the remote has it; the error."""
+        if self.remote is not None:
+            self.remote.sync(force=True)
+        else:
+            with self.repo.write_lock():
+                restore_alias(self.repo, refname, lost.theirs)
+        self._forget(name)
+        theirs = self.repo.resolve(refname)
+        label = "deleted"
+        if theirs is not None:
+            commit, number = self._alias_before(self._current_index(), name, refname, theirs)
+            label = f"version {number}" if number else f"commit {(commit or theirs)[:10]}"
+        return AliasMovedOnRemote(name, alias, ours, label)
 
     # -- alias history and protected aliases -----------------------------------------------
 
@@ -454,10 +705,33 @@ class Registry:
     # -- helpers ---------------------------------------------------------------------------
 
     def _current_index(self) -> VersionIndex:
+        self._sync()
         head = self.repo.head()
         index = self._open_index(head)
-        index.refresh(head.commit, self._progress)
+        self._refresh(index, head.commit)
         return index
+
+    def _refresh(self, index: VersionIndex, tip: str | None) -> None:
+        """Bring ``index`` up to ``tip``, deepening a shallow clone first if it must."""
+        try:
+            index.refresh(tip, self._progress)
+        except ShallowHistory:
+            self._deepen()
+            index.refresh(tip, self._progress)
+
+    def _deepen(self) -> None:
+        """Fetch a shallow clone's full history, or raise :class:`ShallowHistory` saying why not.
+
+        Tried once per Registry: a remote that cannot be reached is not asked again on
+        every load (the error is, with the same reason).
+        """
+        if self._deepen_failure is None:
+            try:
+                self.deepened_from = self.repo.unshallow()
+                return
+            except GitError as exc:
+                self._deepen_failure = exc.detail
+        raise ShallowHistory(self._deepen_failure)
 
     def _index_for_write(self) -> VersionIndex:
         return self._open_index(self.repo.head())
@@ -527,13 +801,21 @@ class Registry:
             memo[key] = number
         return memo[key]
 
-    def _refuse_dirty(self, path: str, data: bytes) -> None:
-        if not self.repo.path_status(path):
-            return
+    def _refuse_dirty(self, path: str, data: bytes, current: VersionRow | None,
+                      committed: bytes | None) -> None:
+        """Refuse when the user has edits of ``path`` (staged or not), unless they are ``data``.
+
+        ``current``/``committed``: the newest version's row and bytes (the file at HEAD).
+        """
+        if self.repo.bare:
+            return  # promptctl's own clone of a remote registry: no working tree to guard
         try:
-            on_disk = (self.repo.root / path).read_bytes()
+            on_disk: bytes | None = (self.repo.root / path).read_bytes()
         except FileNotFoundError:
             on_disk = None
+        staged = self.repo.staged_blob(path)
+        if on_disk == committed and staged == (current.blob if current else None):
+            return
         if on_disk != data:
             raise Conflict(
                 f"{path} has uncommitted changes; commit or stash them first "
@@ -623,13 +905,14 @@ def _writable_head(repo: GitRepo) -> Head:
 
 
 def _locate(location: str | os.PathLike[str] | None) -> Path:
-    """The registry folder: the given path, ``$PROMPTCTL_REGISTRY``, or found from cwd."""
+    """The registry folder: the given path, ``$PROMPTCTL_REGISTRY``, or found from cwd.
+
+    A Git URL never gets here: ``Registry`` opens those through ``remote.RemoteClone``.
+    """
     if location is None:
         location = os.environ.get(ENV_REGISTRY) or None
     if location is not None:
         text = os.fspath(location)
-        if "://" in text or (text.startswith("git@") and ":" in text):
-            raise InvalidInput(f"remote registries are not supported yet: {text}")
         folder = Path(text).expanduser().resolve()
         if not (folder / CONFIG_FILE).is_file() and not (folder / "prompts").is_dir():
             raise RegistryNotFound(str(folder))

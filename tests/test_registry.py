@@ -358,3 +358,54 @@ def test_index_updated_by_register_matches_a_rebuild(registry: Registry, repo_pa
     with Registry(repo_path) as fresh:
         assert fresh.history("s") + fresh.history("nested/p") == incremental
     git(repo_path, "fsck", "--strict", "--no-progress")
+
+
+def test_register_refuses_a_staged_edit_even_when_the_file_looks_clean(
+    registry: Registry, repo_path: Path
+) -> None:
+    registry.register_prompt("s", TEXT, "one")
+    committed = (repo_path / "prompts/s.yaml").read_text()
+    (repo_path / "prompts/s.yaml").write_text("template: staged edit\n")
+    git(repo_path, "add", "prompts/s.yaml")
+    (repo_path / "prompts/s.yaml").write_text(committed)
+    before = snapshot(repo_path)
+    with pytest.raises(Conflict, match="uncommitted changes"):
+        registry.register_prompt("s", "other\n", "two")
+    assert snapshot(repo_path) == before
+    assert git(repo_path, "show", ":prompts/s.yaml") == "template: staged edit\n"
+
+
+def test_register_refuses_an_untracked_file_in_the_way(registry: Registry, repo_path: Path) -> None:
+    (repo_path / "prompts").mkdir(exist_ok=True)
+    (repo_path / "prompts/new.yaml").write_text("template: mine, not yet added\n")
+    before = snapshot(repo_path)
+    with pytest.raises(Conflict, match="uncommitted changes"):
+        registry.register_prompt("new", TEXT, "one")
+    assert snapshot(repo_path) == before
+
+
+def test_packed_and_loose_aliases(registry: Registry, repo_path: Path) -> None:
+    register_n(registry, "s", 3)
+    registry.register_prompt("s2", TEXT, "a prompt whose name extends 's'")
+    registry.set_alias("s", "production", 1)
+    registry.set_alias("s", "prod", 2)
+    registry.set_alias("s2", "production", 1)
+    git(repo_path, "pack-refs", "--all")
+    assert not (repo_path / ".git/refs/tags/prompts/s@production").exists()
+    assert registry.load_prompt("s@production", cache_ttl_seconds=0).version == 1
+    assert registry.load_prompt("s@prod", cache_ttl_seconds=0).aliases == ("prod",)
+    registry.set_alias("s", "production", 3)  # now loose, overriding the packed one
+    assert registry.load_prompt("s@production", cache_ttl_seconds=0).version == 3
+    assert [(a.name, a.alias, a.version) for a in registry.list_aliases()] == [
+        ("s", "prod", 2), ("s", "production", 3), ("s2", "production", 1)]
+
+
+def test_first_index_build_reports_progress(repo_path: Path) -> None:
+    with Registry(repo_path) as reg:
+        register_n(reg, "s", 2)
+    for index_file in (repo_path / ".git" / "promptctl").glob("index-*"):
+        index_file.unlink()
+    seen: list[tuple[int, int]] = []
+    with Registry(repo_path, progress=lambda done, total: seen.append((done, total))) as reg:
+        assert reg.load_prompt("s").version == 2
+    assert seen and seen[-1] == (3, 3)  # promptctl.yaml's commit and two versions

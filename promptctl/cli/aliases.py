@@ -24,10 +24,13 @@ def set_alias(
     author: Annotated[Optional[str], typer.Option(help="Record as 'Name <email>'.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Override a protected alias's rules (needs -m; recorded).")] = False,
+    push: Annotated[bool, typer.Option(
+        "--push", help="Also move it on origin, refused if it moved there since read.")] = False,
 ) -> None:
     """Point ALIAS of NAME at VERSION (promote or roll back)."""
     st = state(ctx)
-    info = st.registry().set_alias(name, alias, version, message, author=author, force=force)
+    info = st.registry().set_alias(name, alias, version, message, author=author, force=force,
+                                   push=push)
     views.alias_set(info, st.json)
 
 
@@ -40,9 +43,12 @@ def delete_alias(
     author: Annotated[Optional[str], typer.Option(help="Record as 'Name <email>'.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Delete a protected alias (needs -m; recorded).")] = False,
+    push: Annotated[bool, typer.Option(
+        "--push", help="Also delete it on origin, refused if it moved there since read.")] = False,
 ) -> None:
     """Remove ALIAS from NAME."""
-    state(ctx).registry().delete_alias(name, alias, message, author=author, force=force)
+    state(ctx).registry().delete_alias(name, alias, message, author=author, force=force,
+                                       push=push)
     views.message(f"deleted alias {alias} of {name}")
 
 

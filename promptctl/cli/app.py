@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from .. import __version__
-from . import aliases, prompts, tags
+from . import aliases, lock, prompts, tags
 from .state import State
 
 app = typer.Typer(
@@ -33,7 +32,8 @@ def _global_options(
     registry: Annotated[
         Optional[str],  # noqa: UP045 - Typer needs the Optional spelling on Python 3.10
         typer.Option("--registry", "-r", envvar="PROMPTCTL_REGISTRY",
-                     help="Registry path (default: the one containing the current directory)."),
+                     help="Registry path or Git URL[#folder] (default: the one containing "
+                          "the current directory)."),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     version: Annotated[
@@ -41,9 +41,11 @@ def _global_options(
                            help="Print the version and exit.")
     ] = False,
 ) -> None:
-    ctx.obj = State(Path(registry) if registry else None, json_output)
+    ctx.obj = State(registry or None, json_output)
+    ctx.call_on_close(ctx.obj.close)
 
 
 prompts.add_commands(app)
+lock.add_commands(app)
 app.add_typer(aliases.app, name="alias", help="Point aliases (production, staging …) at versions.")
 app.add_typer(tags.app, name="tag", help="Set or delete a prompt's tags (a new version).")

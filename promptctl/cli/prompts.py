@@ -53,11 +53,13 @@ def register(
     tag: Pairs = None,
     description: Annotated[Optional[str], typer.Option(help="What the prompt is for.")] = None,
     author: Annotated[Optional[str], typer.Option(help="Commit as 'Name <email>'.")] = None,
+    push: Annotated[bool, typer.Option(
+        "--push", help="Push it to origin (re-made on the remote's tip if that moved).")] = False,
 ) -> None:
     """Register a new version of a prompt (nothing happens if the content is unchanged)."""
     content = _content_from_options(text, file, model_config, tag, description)
     st = state(ctx)
-    result = st.registry().register(name, content, message, author=author)
+    result = st.registry().register(name, content, message, author=author, push=push)
     views.registered(result, st.json)
 
 

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import typer
 
 from ..registry import Registry
+from . import views
 
 
 @dataclass
 class State:
     """The global options, and the registry opened on first use."""
 
-    registry_path: Path | None
+    registry_path: str | None  # a folder or a Git URL (kept a string: Path mangles "//")
     json: bool
     _registry: Registry | None = field(default=None, repr=False)
 
     def registry(self) -> Registry:
         """The registry the global options name (opened once)."""
         if self._registry is None:
-            self._registry = Registry(self.registry_path)
+            self._registry = Registry(self.registry_path, progress=views.index_progress())
         return self._registry
+
+    def close(self) -> None:
+        """At the end of the command: report what the registry did on the side, release it."""
+        if self._registry is not None:
+            for text in self._registry.warnings:
+                views.warning(text)
+            if self._registry.deepened_from is not None:
+                views.deepened(self._registry.deepened_from)
+            self._registry.close()
 
 
 def state(ctx: typer.Context) -> State:

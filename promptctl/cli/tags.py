@@ -21,10 +21,12 @@ def set_tags(
     pairs: Annotated[list[str], typer.Argument(metavar="KEY=VALUE...", help="Tags to set.")],
     message: Annotated[Optional[str], typer.Option("--message", "-m", help="Version note.")] = None,
     author: Annotated[Optional[str], typer.Option(help="Commit as 'Name <email>'.")] = None,
+    push: Annotated[bool, typer.Option("--push", help="Push the new version to origin.")] = False,
 ) -> None:
     """Set tags on NAME (a new version)."""
     st = state(ctx)
-    result = st.registry().set_tags(name, parse_pairs(pairs, "tag"), message, author=author)
+    result = st.registry().set_tags(name, parse_pairs(pairs, "tag"), message, author=author,
+                                    push=push)
     views.registered(result, st.json)
 
 
@@ -35,7 +37,9 @@ def delete_tags(
     keys: Annotated[list[str], typer.Argument(metavar="KEY...", help="Tags to remove.")],
     message: Annotated[Optional[str], typer.Option("--message", "-m", help="Version note.")] = None,
     author: Annotated[Optional[str], typer.Option(help="Commit as 'Name <email>'.")] = None,
+    push: Annotated[bool, typer.Option("--push", help="Push the new version to origin.")] = False,
 ) -> None:
     """Delete tags from NAME (a new version)."""
     st = state(ctx)
-    views.registered(st.registry().delete_tags(name, keys, message, author=author), st.json)
+    result = st.registry().delete_tags(name, keys, message, author=author, push=push)
+    views.registered(result, st.json)

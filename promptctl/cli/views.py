@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..models import (
@@ -25,12 +25,18 @@ from ..models import (
 
 if TYPE_CHECKING:
     from ..checker import CheckReport
+    from ..lockfile import Lock, LockDrift
     from ..review import PromptChange, Review
 
 
 def message(text: str) -> None:
     """A message for the person at the terminal (stderr, so pipes carry only data)."""
     print(text, file=sys.stderr)
+
+
+def warning(text: str) -> None:
+    """Something went wrong on the side and was worked around: ``warning: …`` on stderr."""
+    print(f"warning: {text}", file=sys.stderr)
 
 
 def _json(data: Any) -> None:
@@ -326,3 +332,50 @@ def _md_text(text: str) -> str:
 def _longest_backticks(text: str) -> int:
     """The longest run of backticks: a fence or code span must be longer to hold ``text``."""
     return max((len(run) for run in re.findall("`+", text)), default=0)
+
+
+# -- lock files and shallow clones ----------------------------------------------------------
+
+
+def locked(path: str, lock: Lock, as_json: bool) -> None:
+    """After ``lock``: each pin, then which file now holds them."""
+    if as_json:
+        _json({"file": path, "prompts": [pin.to_dict() for pin in lock.prompts]})
+        return
+    for pin in lock.prompts:
+        print(f"{pin.ref}  version {pin.version}  commit {_short(pin.commit)}  "
+              f"sha256 {pin.sha256[:12]}")
+    message(f"wrote {path} ({len(lock.prompts)} reference(s))")
+
+
+def lock_check(path: str, drifts: list[LockDrift], as_json: bool) -> None:
+    """``lock --check``: each change since the file was written, one line each."""
+    if as_json:
+        _json({"file": path, "current": not drifts, "drifts": [d.to_dict() for d in drifts]})
+        return
+    for drift in drifts:
+        print(drift.description)
+    if drifts:
+        message(f"{path} is stale: {len(drifts)} change(s); run 'promptctl lock' to update it")
+    else:
+        message(f"{path} is current")
+
+
+def deepened(remote: str) -> None:
+    """After a command that had to fetch a shallow clone's full history first."""
+    message(f"note: fetched the full history of this shallow clone from {remote!r} "
+            "to number versions")
+
+
+def index_progress() -> Callable[[int, int], None] | None:
+    """A progress line on stderr while the version index is first built; only on a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        share = f"{100 * done // total:3d}% " if total else ""
+        end = "\n" if total and done >= total else ""
+        print(f"\rindexing history: {share}({done}/{total or '?'} commits)", end=end,
+              file=sys.stderr, flush=True)
+
+    return show
