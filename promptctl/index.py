@@ -180,6 +180,9 @@ class VersionIndex:
                 rows.append((name, counts[name], entry.commit, blob, entry.author,
                              entry.email, entry.timestamp, entry.message))
                 touched[name] = (counts[name], entry.commit, blob)
+            if len(rows) >= 5000:  # in batches: a 100,000-version build stays small in memory
+                self._db.executemany("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?)", rows)
+                rows.clear()
             if progress and seen % 1000 == 0:
                 progress(seen)
         self._db.executemany("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?)", rows)
