@@ -22,9 +22,9 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import InvalidConfig, InvalidInput
+from .location import CONFIG_FILE
 from .refs import validate_alias
 
-CONFIG_FILE = "promptctl.yaml"
 CONFIG_VERSION = 1
 
 

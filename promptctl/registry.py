@@ -38,6 +38,7 @@ from .errors import (
 )
 from .gitrepo import GitRepo, Head
 from .index import Progress, ShallowHistory, VersionIndex, VersionRow
+from .location import CONFIG_FILE, given, is_remote, locate
 from .lockfile import Lock, LockDrift, LockedPrompt
 from .models import (
     AliasInfo,
@@ -54,7 +55,6 @@ from .remote import (
     REMOTE,
     LeaseLost,
     RemoteClone,
-    is_remote,
     push_alias,
     push_commit,
     restore_alias,
@@ -62,8 +62,6 @@ from .remote import (
 from .review import Review, review_changes
 from .search import parse_filter
 
-CONFIG_FILE = "promptctl.yaml"
-ENV_REGISTRY = "PROMPTCTL_REGISTRY"
 DEFAULT_CACHE_TTL = 60.0
 CACHE_SIZE = 1024
 _TAG_PREFIX = "refs/tags/prompts/"
@@ -107,16 +105,14 @@ class Registry:
     def __init__(self, location: str | os.PathLike[str] | None = None, *,
                  progress: Progress | None = None,
                  fetch_ttl_seconds: float | None = None) -> None:
-        if location is None:
-            location = os.environ.get(ENV_REGISTRY) or None
-        text = os.fspath(location) if location is not None else None
+        text = given(location)
         self.remote = RemoteClone(text, fetch_ttl_seconds) if text and is_remote(text) else None
         self._writing = 0
         if self.remote is not None:
             repo: GitRepo | None = self.remote.repo
             self.root = self.remote.repo.root / self.remote.folder
         else:
-            self.root = _locate(location)
+            self.root = locate(text)
             repo = GitRepo.find(self.root)
         if repo is None:
             raise RegistryNotFound(f"{self.root} (not inside a Git repository)")
@@ -902,25 +898,3 @@ def _writable_head(repo: GitRepo) -> Head:
     if busy:
         raise Conflict(f"the repository is in the middle of {busy}; finish or abort it first")
     return head
-
-
-def _locate(location: str | os.PathLike[str] | None) -> Path:
-    """The registry folder: the given path, ``$PROMPTCTL_REGISTRY``, or found from cwd.
-
-    A Git URL never gets here: ``Registry`` opens those through ``remote.RemoteClone``.
-    """
-    if location is None:
-        location = os.environ.get(ENV_REGISTRY) or None
-    if location is not None:
-        text = os.fspath(location)
-        folder = Path(text).expanduser().resolve()
-        if not (folder / CONFIG_FILE).is_file() and not (folder / "prompts").is_dir():
-            raise RegistryNotFound(str(folder))
-        return folder
-    cwd = Path.cwd().resolve()
-    for folder in (cwd, *cwd.parents):
-        if (folder / CONFIG_FILE).is_file():
-            return folder
-        if (folder / ".git").exists():
-            break  # do not leave the repository we are in
-    raise RegistryNotFound(str(cwd))

@@ -32,7 +32,6 @@ import fcntl
 import hashlib
 import math
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -50,6 +49,7 @@ from .errors import (
     RemoteUnreachable,
 )
 from .gitrepo import GitRepo, Head, LogEntry
+from .location import split_location
 
 REMOTE = "origin"
 REMOTE_LOG = f"refs/remotes/{REMOTE}/promptctl/alias-log"
@@ -62,21 +62,6 @@ ENV_FETCH_TTL = "PROMPTCTL_FETCH_TTL"
 DEFAULT_FETCH_TTL = 60.0
 _STAMP = "promptctl-fetched"
 _PUSH_ATTEMPTS = 5
-_SCP_LIKE = re.compile(r"^[\w.+-]+@[\w.-]+:")  # git@host:path
-
-
-def is_remote(location: str) -> bool:
-    """True when ``location`` is a Git URL rather than a folder."""
-    return "://" in location or bool(_SCP_LIKE.match(location))
-
-
-def split_location(location: str) -> tuple[str, str]:
-    """``URL#folder`` as ``(URL, folder)``; the folder is ``""`` for the repository's root."""
-    url, _, folder = location.partition("#")
-    parts = [part for part in folder.split("/") if part]
-    if any(part in (".", "..") for part in parts):
-        raise InvalidInput(f"invalid registry folder {folder!r} in {location!r}")
-    return url, "/".join(parts)
 
 
 def fetch_ttl(seconds: float | None) -> float:

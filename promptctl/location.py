@@ -1,0 +1,60 @@
+"""Where a registry is: a folder found from a path or the current directory, or a Git URL.
+
+A registry is a folder holding ``promptctl.yaml`` (or at least ``prompts/``) inside a Git
+repository. ``Registry(location)`` takes a folder, a Git URL (``https://``, ``ssh://``,
+``file://``, ``git@host:path``) with an optional ``#folder``, or nothing: then
+``$PROMPTCTL_REGISTRY``, else the registry containing the current directory. Deciding
+which costs no import of ``remote``: a local registry never loads it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .errors import InvalidInput, RegistryNotFound
+
+CONFIG_FILE = "promptctl.yaml"
+ENV_REGISTRY = "PROMPTCTL_REGISTRY"
+_SCP_LIKE = re.compile(r"^[\w.+-]+@[\w.-]+:")  # git@host:path
+
+
+def given(location: str | os.PathLike[str] | None) -> str | None:
+    """The location asked for: ``location``, else ``$PROMPTCTL_REGISTRY``, else ``None`` (cwd)."""
+    if location is None:
+        return os.environ.get(ENV_REGISTRY) or None
+    return os.fspath(location)
+
+
+def is_remote(location: str) -> bool:
+    """True when ``location`` is a Git URL rather than a folder."""
+    return "://" in location or bool(_SCP_LIKE.match(location))
+
+
+def split_location(location: str) -> tuple[str, str]:
+    """``URL#folder`` as ``(URL, folder)``; the folder is ``""`` for the repository's root."""
+    url, _, folder = location.partition("#")
+    parts = [part for part in folder.split("/") if part]
+    if any(part in (".", "..") for part in parts):
+        raise InvalidInput(f"invalid registry folder {folder!r} in {location!r}")
+    return url, "/".join(parts)
+
+
+def locate(location: str | None) -> Path:
+    """The registry folder at ``location``, or (``None``) the one containing the current directory.
+
+    A Git URL never gets here: ``Registry`` opens those through ``remote.RemoteClone``.
+    """
+    if location is not None:
+        folder = Path(location).expanduser().resolve()
+        if not (folder / CONFIG_FILE).is_file() and not (folder / "prompts").is_dir():
+            raise RegistryNotFound(str(folder))
+        return folder
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+        if (folder / ".git").exists():
+            break  # do not leave the repository we are in
+    raise RegistryNotFound(str(cwd))
