@@ -12,6 +12,7 @@ mirror MLflow's Prompt Registry so that moving over is an import change::
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     AliasNotFound,
@@ -25,10 +26,12 @@ from .errors import (
     ProtectedAlias,
     VersionNotFound,
 )
-from .lockfile import Lock, LockDrift, LockedPrompt
 from .models import AliasMove, PromptSummary, PromptVersion, VersionInfo
 from .promptfile import PromptContent
 from .registry import Registry
+
+if TYPE_CHECKING:
+    from .lockfile import Lock, LockDrift, LockedPrompt
 
 __version__ = "0.1.0"
 
@@ -56,6 +59,15 @@ __all__ = [
 ]
 
 _default: Registry | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # Lock-file types are imported when first asked for: `promptctl load` never needs them.
+    if name in ("Lock", "LockDrift", "LockedPrompt"):
+        from . import lockfile
+
+        return getattr(lockfile, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_prompt(name_or_uri: str, version: int | None = None, *,

@@ -18,23 +18,21 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import heapq
 import os
-import random
-import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from . import gitobjects
 from .errors import Conflict, GitError, InvalidInput, NotFound, RemoteUnreachable
 
 if TYPE_CHECKING:
     import git
+
+# heapq, random, shutil, tempfile and gitobjects are imported where they are used:
+# none is needed to read refs and objects, which is all `promptctl load` does.
 
 ZERO_OID = "0" * 40
 _LOCK_NAME = "promptctl.lock"
@@ -485,6 +483,8 @@ class GitRepo:
 
     def write_object(self, kind: str, data: bytes) -> str:
         """Store an object (``blob``, ``tree``, ``tag``) and return its id (see ``gitobjects``)."""
+        from . import gitobjects
+
         if not gitobjects.sha1_repository(self.common_dir):
             raise GitError("write", "SHA-256 repositories are not supported for writing yet")
         return gitobjects.write_object(self.common_dir / "objects", kind, data)
@@ -513,7 +513,9 @@ class GitRepo:
             found = self.read_object(head.commit)
             assert found is not None and found[0] == "commit"
             base = found[1][5:45].decode()  # a commit starts with "tree <id>"
-        tree = gitobjects.tree_with_file(
+        from .gitobjects import tree_with_file
+
+        tree = tree_with_file(
             self._read_tree, lambda content: self.write_object("tree", content), base, path, blob
         )
         parents = ["-p", head.commit] if head.commit else []
@@ -593,6 +595,8 @@ class GitRepo:
                         ) from exc
                 if "cannot lock ref" not in exc.detail:
                     raise
+                import random
+
                 time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # let the other finish
         raise Conflict(f"{log_ref} kept moving under us; try again")
 
@@ -694,6 +698,8 @@ class GitRepo:
         Partial (``--filter=blob:none``: blobs come when read) where the server allows
         it; git itself falls back to a full clone where it does not.
         """
+        import shutil
+
         detail = ""
         for extra in (["--filter=blob:none"], []):
             result = _run_network(["git", "clone", "--bare", "--quiet", *extra, "--", url,
@@ -813,6 +819,8 @@ class GitRepo:
         input: str | None = None,
         check: bool = True,
     ) -> str | None:
+        import tempfile
+
         from git.exc import GitCommandError
 
         cmd = self._git_cmd()
@@ -866,6 +874,8 @@ def _read_exact(stream: IO[bytes], size: int) -> bytes:
 
 def _oldest_first(entries: list[LogEntry]) -> list[LogEntry]:
     """Parents before children; among commits free to come next, earliest date, then id."""
+    import heapq
+
     by_id = {e.commit: e for e in entries}
     waiting: dict[str, int] = {}
     children: dict[str, list[str]] = {}

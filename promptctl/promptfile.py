@@ -20,7 +20,6 @@ Files are only ever read with YAML's safe loader. :func:`dump_prompt` is determi
 from __future__ import annotations
 
 import datetime
-import difflib
 import math
 import re
 import sys
@@ -233,6 +232,8 @@ def _problems(data: Any) -> _Problems:
 
 
 def _unknown_key(key: Any) -> str:
+    import difflib  # only for a file with a mistake: a load of a good one does not pay for it
+
     problem = "unknown key; allowed keys are " + ", ".join(TOP_LEVEL_KEYS)
     close = difflib.get_close_matches(str(key), TOP_LEVEL_KEYS, n=1)
     return problem + (f" (did you mean '{close[0]}'?)" if close else "")

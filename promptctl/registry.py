@@ -17,12 +17,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from . import lockfile, promptfile
-from .aliaslog import ALIAS_LOG_REF, decode_move, encode_move
-from .compare import diff_versions
-from .config import RegistryConfig, parse_config
+from . import promptfile
 from .errors import (
     AliasMovedOnRemote,
     AliasNotFound,
@@ -39,7 +36,6 @@ from .errors import (
 from .gitrepo import GitRepo, Head
 from .index import Progress, ShallowHistory, VersionIndex, VersionRow
 from .location import CONFIG_FILE, given, is_remote, locate
-from .lockfile import Lock, LockDrift, LockedPrompt
 from .models import (
     AliasInfo,
     AliasMove,
@@ -51,16 +47,14 @@ from .models import (
 )
 from .promptfile import PromptContent
 from .refs import PromptRef, parse_ref, validate_alias, validate_name
-from .remote import (
-    REMOTE,
-    LeaseLost,
-    RemoteClone,
-    push_alias,
-    push_commit,
-    restore_alias,
-)
-from .review import Review, review_changes
-from .search import parse_filter
+
+# What only some methods need is imported in them: `promptctl load` must not pay for the
+# alias log, lock files, remotes, reviews or the search filter (STYLE: start-up light).
+if TYPE_CHECKING:
+    from .config import RegistryConfig
+    from .lockfile import Lock, LockDrift, LockedPrompt
+    from .remote import LeaseLost, RemoteClone
+    from .review import Review
 
 DEFAULT_CACHE_TTL = 60.0
 CACHE_SIZE = 1024
@@ -106,7 +100,11 @@ class Registry:
                  progress: Progress | None = None,
                  fetch_ttl_seconds: float | None = None) -> None:
         text = given(location)
-        self.remote = RemoteClone(text, fetch_ttl_seconds) if text and is_remote(text) else None
+        self.remote: RemoteClone | None = None
+        if text and is_remote(text):
+            from .remote import RemoteClone
+
+            self.remote = RemoteClone(text, fetch_ttl_seconds)
         self._writing = 0
         if self.remote is not None:
             repo: GitRepo | None = self.remote.repo
@@ -279,6 +277,8 @@ class Registry:
 
     def search_prompts(self, filter_string: str | None = None) -> list[PromptSummary]:
         """Prompts matching a filter (SPEC §6), e.g. ``"tags.team = 'support' AND alias = 'production'"``."""
+        from .search import parse_filter
+
         predicate = parse_filter(filter_string or "")
         index = self._current_index()
         alias_refs = self._alias_refs_by_name()
@@ -295,6 +295,8 @@ class Registry:
 
     def diff(self, name: str, from_ref: str, to_ref: str) -> PromptDiff:
         """What changed between two versions of ``name`` (each a number, alias or ``latest``)."""
+        from .compare import diff_versions
+
         validate_name(name)
         older = self._load(_ref_within(name, from_ref))
         newer = self._load(_ref_within(name, to_ref))
@@ -319,6 +321,8 @@ class Registry:
         Each pin holds the version, the commit that made it and the SHA-256 of the prompt
         file at that commit. Writing the file is the caller's (``lockfile.write_lock``).
         """
+        from .lockfile import Lock
+
         index = self._current_index()
         return Lock.of(self._pin(index, parse_ref(ref)) for ref in refs)
 
@@ -331,6 +335,8 @@ class Registry:
         missing from the file, or pinned but not asked for, count too). An empty list
         means the file is current.
         """
+        from . import lockfile
+
         locked = lockfile.read_lock(path)
         wanted = locked.refs if refs is None else [str(parse_ref(ref)) for ref in refs]
         index = self._current_index()
@@ -341,16 +347,20 @@ class Registry:
                 current.append(self._pin(index, parse_ref(ref)))
             except NotFound as exc:
                 failures[ref] = str(exc)
-        return lockfile.compare(locked, Lock.of(current), failures)
+        return lockfile.compare(locked, lockfile.Lock.of(current), failures)
 
     def _pin(self, index: VersionIndex, ref: PromptRef) -> LockedPrompt:
+        from .lockfile import LockedPrompt, content_hash
+
         row = self._row(index, ref)
         found = self.repo.read_object(row.blob)
         data = found[1] if found else b""
-        return LockedPrompt(str(ref), row.name, row.number, row.commit, lockfile.content_hash(data))
+        return LockedPrompt(str(ref), row.name, row.number, row.commit, content_hash(data))
 
     def _load_locked(self, name_or_uri: str, version: int | None, path: Path,
                      ttl: float) -> PromptVersion:
+        from . import lockfile
+
         ref = parse_ref(name_or_uri)
         if version is not None:
             ref = PromptRef(ref.name, version=version)
@@ -382,6 +392,8 @@ class Registry:
 
     def _read_lock(self, path: Path) -> Lock:
         """The lock file at ``path``, parsed again only when the file changed."""
+        from . import lockfile
+
         try:
             st = path.stat()
         except FileNotFoundError as exc:
@@ -426,6 +438,8 @@ class Registry:
         if push:
             remote = self.remote
             refetch = None if remote is None else functools.partial(remote.sync, force=True)
+            from .remote import push_commit
+
             landed = push_commit(self.repo, made, path, data, note, author=_parse_author(author),
                                  refetch=refetch)
             if landed.commit != made.commit:
@@ -513,6 +527,8 @@ class Registry:
             self._check_protection(index, name, alias, row, reason, force)
             note = message or f"Point {alias} at version {version}"
             tag = self.repo.create_tag(f"prompts/{name}@{alias}", row.commit, note, author=who)
+            from .aliaslog import encode_move
+
             record = encode_move(name, alias, before, (row.commit, version), reason, force)
             lost = self._record_move(refname, tag, old, record, who,
                                      f"promptctl: {note.splitlines()[0]}", push)
@@ -545,6 +561,8 @@ class Registry:
                 raise AliasNotFound(name, alias, self._aliases(index, name))
             before = self._alias_before(index, name, refname, old)
             self._check_protection(index, name, alias, None, reason, force)
+            from .aliaslog import encode_move
+
             record = encode_move(name, alias, before, (None, None), reason, force)
             lost = self._record_move(refname, None, old, record, who,
                                      f"promptctl: delete {name}@{alias}", push)
@@ -561,6 +579,8 @@ class Registry:
     @contextlib.contextmanager
     def _write_scope(self, push: bool) -> Iterator[None]:
         """Check that a write may happen; for a remote registry, hold its lock, fetched first."""
+        from .remote import REMOTE
+
         if self.remote is None:
             if push and self.repo.remote_url(REMOTE) is None:
                 raise InvalidInput(f"--push needs a Git remote named {REMOTE!r} "
@@ -593,6 +613,9 @@ class Registry:
     def _record_move(self, refname: str, tag: str | None, old: str | None, record: str,
                      who: tuple[str, str] | None, reason: str, push: bool) -> LeaseLost | None:
         """Move the alias with its alias-log record; with ``push``, on ``origin`` first."""
+        from .aliaslog import ALIAS_LOG_REF
+        from .remote import push_alias
+
         if push:
             return push_alias(self.repo, refname, tag, old, record, author=who, reason=reason)
         self.repo.append_record(ALIAS_LOG_REF, record, author=who, also=[(refname, tag, old)],
@@ -602,6 +625,8 @@ class Registry:
     def _lost_lease(self, name: str, alias: str, refname: str, lost: LeaseLost,
                     ours: str) -> AliasMovedOnRemote:
         """After an alias push lost its lease: the alias as the remote has it; the error."""
+        from .remote import restore_alias
+
         if self.remote is not None:
             self.remote.sync(force=True)
         else:
@@ -633,6 +658,8 @@ class Registry:
         Returns ``"up to date"``, ``"fast-forward"`` or ``"merged"`` (both had appended:
         a merge commit now joins the two chains). Records are never rewritten or dropped.
         """
+        from .aliaslog import ALIAS_LOG_REF
+
         who = _parse_author(author)
         with self.repo.write_lock():
             return self.repo.merge_records(ALIAS_LOG_REF, remote_ref, author=who)
@@ -643,12 +670,16 @@ class Registry:
         The committed file, not the working copy: a protection is changed by a reviewed
         commit, never by an unsaved local edit.
         """
+        from .config import parse_config
+
         path = f"{self.prefix}{CONFIG_FILE}"
         head = self.repo.head()
         data = self.repo.read_blob(head.commit, path) if head.commit else None
         return parse_config(data.decode("utf-8", "replace") if data else "", path)
 
     def _moves(self, name: str, alias: str | None) -> list[AliasMove]:
+        from .aliaslog import ALIAS_LOG_REF, decode_move
+
         moves = (decode_move(entry) for entry in self.repo.read_records(ALIAS_LOG_REF))
         return [m for m in moves
                 if m is not None and m.name == name and alias in (None, m.alias)]
@@ -831,6 +862,8 @@ class Registry:
         ``head`` defaults to ``HEAD``; refs are branches, tags or commits. Breaking changes
         (variables added or removed, prompts removed or renamed …) are flagged.
         """
+        from .review import review_changes
+
         return review_changes(self.repo, self.prefix, base, head)
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from promptctl import InvalidInput, PromptNotFound, Registry, VersionNotFound
+from promptctl.aliaslog import ALIAS_LOG_REF
 from promptctl.config import AliasPolicy, parse_config
 from promptctl.errors import Conflict, InvalidConfig, ProtectedAlias
 from promptctl.gitrepo import GitRepo
-from promptctl.registry import ALIAS_LOG_REF
 
 from .conftest import AUTHOR, git, tick
 from .test_cli import Run

@@ -7,11 +7,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..lockfile import DEFAULT_LOCK_FILE, read_lock, write_lock
 from . import views
 from .state import state
 
 # ruff: noqa: UP045 - Typer needs the Optional[...] spelling on Python 3.10
+
+# lockfile.DEFAULT_LOCK_FILE, spelled out: Typer builds every command at start-up, and
+# `promptctl load` must not import lockfile for this default (tests check they agree).
+DEFAULT_LOCK_FILE = "promptctl.lock"
 
 
 def add_commands(app: typer.Typer) -> None:
@@ -34,6 +37,8 @@ def lock(
     are resolved again. --check exits 1 when running the same command without it would
     change the file (an alias moved, a prompt file differs), 0 when the file is current.
     """
+    from ..lockfile import read_lock, write_lock
+
     st = state(ctx)
     if check:
         drifts = st.registry().check_lock(file, refs or None)
