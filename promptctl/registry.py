@@ -10,12 +10,11 @@ checked before anything is written.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -53,7 +52,8 @@ from .refs import PromptRef, parse_ref, validate_alias, validate_name
 if TYPE_CHECKING:
     from .config import RegistryConfig
     from .lockfile import Lock, LockDrift, LockedPrompt
-    from .remote import LeaseLost, RemoteClone
+    from .push import LeaseLost
+    from .remote import RemoteClone
     from .review import Review
 
 DEFAULT_CACHE_TTL = 60.0
@@ -67,12 +67,14 @@ def _writes(method: _Method) -> _Method:
     """Mark a write: refused, checked or locked as ``push`` and the registry require.
 
     A decorator rather than a ``with`` in each body: a remote registry's lock must be held
-    across the write, its push and any retry (see ``Registry._write_scope``).
+    across the write, its push and any retry (see ``push.write_scope``).
     """
 
     @functools.wraps(method)
     def wrapper(self: Registry, *args: Any, **kwargs: Any) -> Any:
-        with self._write_scope(bool(kwargs.get("push", False))):
+        from .push import write_scope
+
+        with write_scope(self.repo, self.remote, bool(kwargs.get("push", False))):
             return method(self, *args, **kwargs)
 
     return cast(_Method, wrapper)
@@ -105,7 +107,6 @@ class Registry:
             from .remote import RemoteClone
 
             self.remote = RemoteClone(text, fetch_ttl_seconds)
-        self._writing = 0
         if self.remote is not None:
             repo: GitRepo | None = self.remote.repo
             self.root = self.remote.repo.root / self.remote.folder
@@ -438,7 +439,7 @@ class Registry:
         if push:
             remote = self.remote
             refetch = None if remote is None else functools.partial(remote.sync, force=True)
-            from .remote import push_commit
+            from .push import push_commit
 
             landed = push_commit(self.repo, made, path, data, note, author=_parse_author(author),
                                  refetch=refetch)
@@ -574,34 +575,11 @@ class Registry:
         """MLflow's ``delete_prompt_alias``."""
         self.delete_alias(name, alias)
 
-    # -- remote registries and pushing (see ``remote``) -------------------------------------
-
-    @contextlib.contextmanager
-    def _write_scope(self, push: bool) -> Iterator[None]:
-        """Check that a write may happen; for a remote registry, hold its lock, fetched first."""
-        from .remote import REMOTE
-
-        if self.remote is None:
-            if push and self.repo.remote_url(REMOTE) is None:
-                raise InvalidInput(f"--push needs a Git remote named {REMOTE!r} "
-                                   f"(git remote add {REMOTE} URL)")
-            yield
-            return
-        if not push:
-            raise InvalidInput(f"{self.remote.url} is a remote registry: "
-                               "a write must be pushed (--push, push=True)")
-        with self.remote.lock():
-            if not self._writing:
-                self.remote.sync()
-            self._writing += 1
-            try:
-                yield
-            finally:
-                self._writing -= 1
+    # -- remote registries and pushing (see ``remote`` and ``push``) -------------------------
 
     def _sync(self) -> None:
         """A remote registry: fetch if the TTL ran out (never in the middle of a write)."""
-        if self.remote is not None and not self._writing:
+        if self.remote is not None:
             self.remote.sync()
 
     def _on_branch(self, *names: str) -> bool:
@@ -614,7 +592,7 @@ class Registry:
                      who: tuple[str, str] | None, reason: str, push: bool) -> LeaseLost | None:
         """Move the alias with its alias-log record; with ``push``, on ``origin`` first."""
         from .aliaslog import ALIAS_LOG_REF
-        from .remote import push_alias
+        from .push import push_alias
 
         if push:
             return push_alias(self.repo, refname, tag, old, record, author=who, reason=reason)
@@ -625,7 +603,7 @@ class Registry:
     def _lost_lease(self, name: str, alias: str, refname: str, lost: LeaseLost,
                     ours: str) -> AliasMovedOnRemote:
         """After an alias push lost its lease: the alias as the remote has it; the error."""
-        from .remote import restore_alias
+        from .push import restore_alias
 
         if self.remote is not None:
             self.remote.sync(force=True)

@@ -1,4 +1,4 @@
-"""Remote registries and pushing: promptctl's own clone of a Git URL, and writes that land remotely.
+"""Remote registries: promptctl's own clone of a Git URL, fetched again as its TTL runs out.
 
 ``Registry("https://…/prompts.git")`` (also ``ssh://``, ``git@host:path``, ``file://``;
 ``URL#folder`` for a registry in a folder of the repository) works on a bare clone under
@@ -17,12 +17,8 @@ warning (the core never prints); a registry never fetched is an error. The clone
 partial (``--filter=blob:none``) when the server allows it: only the prompt files of the
 branch tip are downloaded with each fetch, older versions when first read.
 
-Pushing (``push=True``) goes to ``origin``: the local registry's, or the cache clone's.
-An alias move is pushed before it is applied locally, as one atomic push of the tag and
-its alias-log record with a lease on the tag (``--force-with-lease=<tag>:<value read>``):
-if the alias moved on the remote since it was read, nothing lands anywhere and the caller
-makes the local alias what the remote has. A register push that lost a race re-creates
-its one commit on the remote's new tip and tries again.
+A remote registry's writes must be pushed; ``push`` does that, for it and for a local
+registry with an ``origin``.
 """
 
 from __future__ import annotations
@@ -35,20 +31,12 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 from .aliaslog import ALIAS_LOG_REF
-from .errors import (
-    Conflict,
-    GitError,
-    InvalidInput,
-    PromptctlError,
-    RegistryUnreachable,
-    RemoteUnreachable,
-)
-from .gitrepo import GitRepo, Head, LogEntry
+from .errors import InvalidInput, RegistryUnreachable, RemoteUnreachable
+from .gitrepo import GitRepo
 from .location import split_location
 
 REMOTE = "origin"
@@ -61,7 +49,6 @@ FETCH_REFSPECS = (
 ENV_FETCH_TTL = "PROMPTCTL_FETCH_TTL"
 DEFAULT_FETCH_TTL = 60.0
 _STAMP = "promptctl-fetched"
-_PUSH_ATTEMPTS = 5
 
 
 def fetch_ttl(seconds: float | None) -> float:
@@ -100,6 +87,7 @@ class RemoteClone:
         self.path = cache_root() / key
         self._lock_path = self.path.with_name(f"{key}.lock")
         self._lock_depth = 0
+        self._writing = 0
         self._next_check = 0.0
         self.stale = False
         self.warnings: list[str] = []
@@ -140,14 +128,30 @@ class RemoteClone:
                 self._lock_depth = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the lock across a write (and its push and retries), fetched first.
+
+        Re-entrant: a write made of writes fetches once, and no fetch for the TTL runs
+        until the outermost one ends (it would move the branch under the write).
+        """
+        with self.lock():
+            if not self._writing:
+                self.sync()
+            self._writing += 1
+            try:
+                yield
+            finally:
+                self._writing -= 1
+
     def sync(self, *, force: bool = False) -> None:
-        """Fetch if the TTL has run out (``force``: now).
+        """Fetch if the TTL has run out (``force``: now); never for the TTL during a write.
 
         A failed fetch leaves the clone as it was, sets ``stale`` and a warning, and is
         not retried before another TTL; with ``force`` it raises :class:`RemoteUnreachable`.
         """
         if not force:
-            if time.monotonic() < self._next_check:
+            if self._writing or time.monotonic() < self._next_check:
                 return
             if self._fresh():
                 return
@@ -210,7 +214,7 @@ class RemoteClone:
         head = repo.head()
         if head.ref is None:
             return
-        tip = repo.resolve(_tracking(head.ref))
+        tip = repo.resolve(tracking_ref(head.ref))
         if tip is not None and tip != head.commit:
             repo.update_refs([(head.ref, tip, head.commit)], "promptctl: follow the remote")
             repo.prefetch_blobs(tip, self.prompts_folder)
@@ -219,145 +223,9 @@ class RemoteClone:
             repo.merge_records(ALIAS_LOG_REF, REMOTE_LOG)
 
 
-# -- pushing -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LeaseLost:
-    """An alias push refused because the remote alias moved; ``theirs``: its tag now (or none)."""
-
-    theirs: str | None
-
-
-def push_alias(repo: GitRepo, refname: str, new: str | None, old: str | None, record: str, *,
-               author: tuple[str, str] | None, reason: str) -> LeaseLost | None:
-    """Move alias ``refname`` from ``old`` to ``new`` (``None``: delete) on ``origin``, then here.
-
-    The tag and its alias-log ``record`` go in one atomic push with a lease on the tag. A
-    log refused as non-fast-forward (another clone recorded a move) is fetched, merged
-    into ours and the record rebuilt on top. Returns :class:`LeaseLost` when the alias
-    moved on the remote: then nothing was written, here or there.
-    """
-    for _ in range(_PUSH_ATTEMPTS):
-        log_tip = repo.resolve(ALIAS_LOG_REF)
-        commit = repo.make_record(log_tip, record, author=author)
-        refused = repo.push(REMOTE, [f"{new or ''}:{refname}", f"{commit}:{ALIAS_LOG_REF}"],
-                            leases=[(refname, old)])
-        if not refused:
-            # A push updates what the fetch refspecs map (in the cache clone: the tag itself).
-            moved = [] if repo.resolve(refname) == new else [(refname, new, old)]
-            try:
-                repo.update_refs([*moved, (ALIAS_LOG_REF, commit, log_tip)], reason)
-            except GitError as exc:
-                raise Conflict(f"pushed, but {refname} changed here meanwhile: fetch it") from exc
-            return None
-        if "stale info" in refused.get(refname, ""):
-            return LeaseLost(repo.ls_remote(REMOTE, refname))
-        if _behind(refused.get(ALIAS_LOG_REF, "")):
-            repo.fetch(REMOTE, [f"+{ALIAS_LOG_REF}:{REMOTE_LOG}"])
-            repo.merge_records(ALIAS_LOG_REF, REMOTE_LOG, author=author)
-            continue
-        raise _refusal(refused)
-    raise Conflict(f"the alias log on {REMOTE} kept moving; try again")
-
-
-def restore_alias(repo: GitRepo, refname: str, theirs: str | None) -> None:
-    """Make the local alias what ``origin`` has (``theirs``) and merge the remote's alias log."""
-    specs = [FETCH_REFSPECS[0], FETCH_REFSPECS[2]]
-    if theirs is not None:
-        specs.append(f"+{refname}:{refname}")
-    repo.fetch(REMOTE, specs)
-    current = repo.resolve(refname)
-    if theirs is None and current is not None:
-        repo.update_refs([(refname, None, current)], "promptctl: as on the remote")
-    if repo.resolve(REMOTE_LOG) is not None:
-        repo.merge_records(ALIAS_LOG_REF, REMOTE_LOG)
-
-
-def push_commit(repo: GitRepo, made: LogEntry, path: str, data: bytes, message: str, *,
-                author: tuple[str, str] | None,
-                refetch: Callable[[], None] | None = None) -> LogEntry:
-    """Push the branch whose tip is ``made`` (one commit writing ``data`` at ``path``).
-
-    When the remote branch moved on (non-fast-forward), fetch it (``refetch``, else the
-    branch alone), re-create the commit on the new tip and try again; returns the commit
-    that landed. A remote that changed ``path`` too is a :class:`Conflict`, as is, in a
-    user's repository, a branch that holds other unpushed commits.
-    """
-    branch = repo.head().ref
-    assert branch is not None
-    try:
-        return _push_commit(repo, branch, made, path, data, message, author, refetch)
-    except PromptctlError:
-        current = repo.resolve(branch)
-        if repo.bare and made.parents and current == made.commit:
-            # promptctl's own clone holds only what the remote has: take the commit back.
-            repo.move_ref(branch, made.parents[0], current, "promptctl: not pushed")
-        raise
-
-
-def _push_commit(repo: GitRepo, branch: str, made: LogEntry, path: str, data: bytes,
-                 message: str, author: tuple[str, str] | None,
-                 refetch: Callable[[], None] | None) -> LogEntry:
-    tracking = _tracking(branch)
-    short = branch.removeprefix("refs/heads/")
-    for _ in range(_PUSH_ATTEMPTS):
-        refused = repo.push(REMOTE, [f"{made.commit}:{branch}"])
-        if not refused:
-            return made
-        if not _behind(refused.get(branch, "")):
-            raise _refusal(refused)
-        if refetch is not None:
-            refetch()
-        else:
-            repo.fetch(REMOTE, [f"+{branch}:{tracking}"])
-        tip = repo.resolve(tracking)
-        base = made.parents[0] if made.parents else None
-        kept = "" if repo.bare else f" (it stays committed on {short}, unpushed)"
-        if tip is None:
-            raise Conflict(f"{REMOTE} refused {short} and has no such branch{kept}")
-        if repo.tree_entry(tip, path) != repo.tree_entry(base, path):
-            raise Conflict(f"{path} was changed on {REMOTE} too since it was last fetched; "
-                           f"your version was not pushed{kept}: look at theirs, then register again")
-        if not repo.bare and base is not None and not repo.is_ancestor(base, tip):
-            raise Conflict(f"{short} has commits {REMOTE}/{short} lacks besides the new version; "
-                           f"pull and push them yourself{kept}")
-        made = _recommit(repo, branch, tip, made, path, data, message, author)
-    raise Conflict(f"{REMOTE}/{short} kept moving; try again")
-
-
-def _recommit(repo: GitRepo, branch: str, tip: str, made: LogEntry, path: str, data: bytes,
-              message: str, author: tuple[str, str] | None) -> LogEntry:
-    """``made``'s change as a commit on ``tip``; a user's working tree follows, as a pull would."""
-    with repo.write_lock():
-        current = repo.resolve(branch)
-        if not repo.bare and current != made.commit:
-            raise Conflict(f"{branch} moved while pushing; push it yourself")
-        rebased = repo.commit_file(Head(branch, tip), path, data, message, author=author,
-                                   expect=current)
-        if not repo.bare:
-            try:
-                repo.update_worktree(made.commit, rebased.commit)
-            except Conflict:
-                repo.move_ref(branch, made.commit, rebased.commit, "promptctl: undo rebase")
-                raise
-        return rebased
-
-
-def _tracking(branch: str) -> str:
+def tracking_ref(branch: str) -> str:
+    """The ref a fetch from ``origin`` keeps ``branch`` in (``refs/remotes/origin/…``)."""
     return f"refs/remotes/{REMOTE}/{branch.removeprefix('refs/heads/')}"
-
-
-def _behind(why: str) -> bool:
-    """True when git refused a ref because the remote holds commits we lack."""
-    return "non-fast-forward" in why or "fetch first" in why
-
-
-def _refusal(refused: dict[str, str]) -> Conflict:
-    """The refusal that is not just the echo of an atomic push failing elsewhere."""
-    ref, why = next(((r, w) for r, w in refused.items() if "atomic" not in w),
-                    next(iter(refused.items())))
-    return Conflict(f"{REMOTE} refused {ref}: {why}")
 
 
 def _read_stamp(clone: Path) -> float | None:

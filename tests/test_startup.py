@@ -20,6 +20,7 @@ NOT_ON_THE_LOAD_PATH = (
     "promptctl.config",
     "promptctl.gitobjects",
     "promptctl.lockfile",
+    "promptctl.push",
     "promptctl.remote",
     "promptctl.review",
     "promptctl.search",
