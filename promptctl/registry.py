@@ -23,17 +23,15 @@ from .errors import (
     AliasMovedOnRemote,
     AliasNotFound,
     Conflict,
-    GitError,
     InvalidInput,
     NotFound,
     PromptNotFound,
     ProtectedAlias,
     RegistryNotFound,
-    RemoteUnreachable,
     VersionNotFound,
 )
-from .gitrepo import GitRepo, Head
-from .index import Progress, ShallowHistory, VersionIndex, VersionRow
+from .gitrepo import GitRepo, Head, Ref
+from .index import Progress, VersionIndex, VersionRow
 from .location import CONFIG_FILE, given, is_remote, locate
 from .models import (
     AliasInfo,
@@ -46,6 +44,7 @@ from .models import (
 )
 from .promptfile import PromptContent
 from .refs import PromptRef, parse_ref, validate_alias, validate_name
+from .versions import Versions, alias_ref
 
 # What only some methods need is imported in them: `promptctl load` must not pay for the
 # alias log, lock files, remotes, reviews or the search filter (STYLE: start-up light).
@@ -58,7 +57,6 @@ if TYPE_CHECKING:
 
 DEFAULT_CACHE_TTL = 60.0
 CACHE_SIZE = 1024
-_TAG_PREFIX = "refs/tags/prompts/"
 _CONFIG_TEXT = "# promptctl registry: prompts live in prompts/<name>.yaml\nversion: 1\n"
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -118,14 +116,9 @@ class Registry:
         self.repo = repo
         rel = self.root.resolve().relative_to(repo.root.resolve()).as_posix()
         self.prefix = "" if rel == "." else f"{rel}/"
-        self._progress = progress
-        self._index: VersionIndex | None = None
-        self._index_branch: str | None = None
+        self._versions = Versions(repo, self.prefix, remote=self.remote, progress=progress)
         self._cache: OrderedDict[tuple[str, Any], tuple[float, PromptVersion]] = OrderedDict()
-        self._version_memo: tuple[str | None, dict[tuple[str, str], int | None]] = (None, {})
         self._locks: dict[Path, tuple[tuple[int, int, int], Lock]] = {}
-        self._deepen_failure: str | None = None
-        self.deepened_from: str | None = None
         if self.remote is not None and not self._on_branch("prompts", CONFIG_FILE):
             self.repo.close()
             raise RegistryNotFound(text or "")
@@ -134,6 +127,11 @@ class Registry:
     def stale(self) -> bool:
         """True while a remote registry cannot be reached and its last fetched state is served."""
         return self.remote is not None and self.remote.stale
+
+    @property
+    def deepened_from(self) -> str | None:
+        """The remote a shallow clone's full history was fetched from, if this Registry did."""
+        return self._versions.deepened_from
 
     @property
     def warnings(self) -> list[str]:
@@ -160,9 +158,7 @@ class Registry:
 
     def close(self) -> None:
         """Release the Git helper process and the index (reopened on demand)."""
-        if self._index is not None:
-            self._index.close()
-            self._index = None
+        self._versions.close()
         self.repo.close()
 
     def __enter__(self) -> Registry:  # noqa: PYI034 - Registry is not meant to be subclassed
@@ -213,48 +209,7 @@ class Registry:
 
     def _load(self, ref: PromptRef) -> PromptVersion:
         index = self._current_index()
-        return self._version_from_row(index, self._row(index, ref))
-
-    def _row(self, index: VersionIndex, ref: PromptRef) -> VersionRow:
-        """The indexed version ``ref`` resolves to now; :class:`NotFound` if none."""
-        if ref.alias is not None:
-            return self._alias_target(index, ref.name, ref.alias)
-        if ref.version is not None:
-            row = index.version(ref.name, ref.version)
-            if row is None:
-                latest = index.count(ref.name)
-                if not latest:
-                    raise PromptNotFound(ref.name)
-                raise VersionNotFound(ref.name, ref.version, latest)
-            return row
-        newest = index.newest(ref.name)
-        if newest is None:
-            raise PromptNotFound(ref.name)
-        return newest
-
-    def _version_from_row(self, index: VersionIndex, row: VersionRow) -> PromptVersion:
-        found = self.repo.read_object(row.blob)
-        if found is None and self.remote is not None:  # a partial clone, offline
-            raise RemoteUnreachable(self.remote.url, f"{row.name} version {row.number} was "
-                                    "never downloaded and cannot be fetched now")
-        text = found[1].decode("utf-8") if found else ""
-        content = promptfile.parse_prompt(text, f"{index.path_of(row.name)} (version {row.number})")
-        aliases = tuple(a for a, n in self._aliases(index, row.name).items() if n == row.number)
-        return PromptVersion(
-            name=row.name,
-            version=row.number,
-            template=content.template,
-            commit=row.commit,
-            commit_message=row.message,
-            author=row.author,
-            timestamp=row.timestamp,
-            description=content.description,
-            model_config=content.model_config,
-            tags=content.tags,
-            response_format=content.response_format,
-            aliases=aliases,
-            stale=self.stale,
-        )
+        return self._versions.prompt(index, self._versions.row(index, ref))
 
     def history(self, name: str) -> list[VersionInfo]:
         """Every version of ``name``, oldest first, with the aliases pointing at each."""
@@ -264,7 +219,7 @@ class Registry:
         if not rows:
             raise PromptNotFound(name)
         by_version: dict[int, list[str]] = {}
-        for alias, number in self._aliases(index, name).items():
+        for alias, number in self._versions.aliases(index, name).items():
             by_version.setdefault(number, []).append(alias)
         return [
             VersionInfo(r.name, r.number, r.commit, r.author, r.email, r.timestamp, r.message,
@@ -282,7 +237,7 @@ class Registry:
 
         predicate = parse_filter(filter_string or "")
         index = self._current_index()
-        alias_refs = self._alias_refs_by_name()
+        alias_refs = self._versions.alias_refs_by_name()
         found = []
         for row in index.latest_rows():
             record = _Record(row, alias_refs.get(row.name, {}))
@@ -290,7 +245,7 @@ class Registry:
                 found.append(PromptSummary(
                     row.name, row.number, row.commit, row.description, row.tags,
                     row.model_config, row.template_text,
-                    self._aliases(index, row.name, record.refs), row.problem,
+                    self._versions.aliases(index, row.name, record.refs), row.problem,
                 ))
         return found
 
@@ -306,10 +261,10 @@ class Registry:
     def list_aliases(self, name: str | None = None) -> list[AliasInfo]:
         """Every alias (of one prompt, or of all), sorted by prompt and alias."""
         index = self._current_index()
-        names = [validate_name(name)] if name else sorted(self._alias_refs_by_name())
+        names = [validate_name(name)] if name else sorted(self._versions.alias_refs_by_name())
         found = []
         for prompt in names:
-            for alias, number in sorted(self._aliases(index, prompt).items()):
+            for alias, number in sorted(self._versions.aliases(index, prompt).items()):
                 row = index.version(prompt, number)
                 found.append(AliasInfo(prompt, alias, number, row.commit if row else ""))
         return found
@@ -353,9 +308,8 @@ class Registry:
     def _pin(self, index: VersionIndex, ref: PromptRef) -> LockedPrompt:
         from .lockfile import LockedPrompt, content_hash
 
-        row = self._row(index, ref)
-        found = self.repo.read_object(row.blob)
-        data = found[1] if found else b""
+        row = self._versions.row(index, ref)
+        data = self._versions.read_file(row) or b""
         return LockedPrompt(str(ref), row.name, row.number, row.commit, content_hash(data))
 
     def _load_locked(self, name_or_uri: str, version: int | None, path: Path,
@@ -376,15 +330,14 @@ class Registry:
         row = index.version(pin.name, pin.version)
         if row is None:
             raise lockfile.LockMismatch(str(ref), str(path), f"version {pin.version} no longer exists")
-        found = self.repo.read_object(row.blob)
-        actual = lockfile.content_hash(found[1] if found else b"")
+        actual = lockfile.content_hash(self._versions.read_file(row) or b"")
         if actual != pin.sha256:
             raise lockfile.LockMismatch(
                 str(ref), str(path),
                 f"the prompt file of version {pin.version} has sha256 {actual[:12]}…, "
                 f"the lock pins {pin.sha256[:12]}…",
             )
-        prompt = self._version_from_row(index, row)
+        prompt = self._versions.prompt(index, row)
         if ttl > 0:
             self._cache[key] = (float("inf"), prompt)
             if len(self._cache) > CACHE_SIZE:
@@ -421,21 +374,19 @@ class Registry:
         validate_name(name)
         promptfile.validate_content(content, name)
         data = promptfile.dump_prompt(content).encode()
-        index = self._index_for_write()
-        path = index.path_of(name)
         with self.repo.write_lock():
             head = _writable_head(self.repo)
-            self._refresh(index, head.commit)
+            index = self._versions.index(head)
+            path = index.path_of(name)
             current = index.newest(name)
-            found = self.repo.read_object(current.blob) if current else None
-            committed = found[1] if found else None
+            committed = self._versions.read_file(current) if current else None
             if current is not None and committed == data:
-                return RegisterResult(self._version_from_row(index, current), created=False)
+                return RegisterResult(self._versions.prompt(index, current), created=False)
             self._refuse_dirty(path, data, current, committed)
             note = message or (f"Update {name}" if current else f"Create {name}")
             made = self.repo.commit_file(head, path, data, note, author=_parse_author(author))
             self.repo.sync_worktree(path, data)
-            index.refresh(made.commit, self._progress, made=made)
+            self._versions.refresh(index, made.commit, made=made)
         if push:
             remote = self.remote
             refetch = None if remote is None else functools.partial(remote.sync, force=True)
@@ -445,11 +396,11 @@ class Registry:
                                  refetch=refetch)
             if landed.commit != made.commit:
                 made = landed
-                self._refresh(index, made.commit)
+                self._versions.refresh(index, made.commit)
         self._forget(name)
         row = index.newest(name)
         assert row is not None and row.commit == made.commit
-        return RegisterResult(self._version_from_row(index, row), created=True)
+        return RegisterResult(self._versions.prompt(index, row), created=True)
 
     def register_prompt(
         self,
@@ -522,7 +473,7 @@ class Registry:
                 if not latest:
                     raise PromptNotFound(name)
                 raise VersionNotFound(name, version, latest)
-            refname = f"{_TAG_PREFIX}{name}@{alias}"
+            refname = alias_ref(name, alias)
             old = self.repo.resolve(refname)
             before = self._alias_before(index, name, refname, old)
             self._check_protection(index, name, alias, row, reason, force)
@@ -554,12 +505,12 @@ class Registry:
         validate_name(name)
         who = _parse_author(author)
         reason = _reason(message)
-        refname = f"{_TAG_PREFIX}{name}@{alias}"
+        refname = alias_ref(name, alias)
         with self.repo.write_lock():
             old = self.repo.resolve(refname)
             index = self._current_index()
             if old is None:
-                raise AliasNotFound(name, alias, self._aliases(index, name))
+                raise AliasNotFound(name, alias, self._versions.aliases(index, name))
             before = self._alias_before(index, name, refname, old)
             self._check_protection(index, name, alias, None, reason, force)
             from .aliaslog import encode_move
@@ -667,8 +618,8 @@ class Registry:
         """Where the alias points now: (commit of that version, version), or ``(None, None)``."""
         if old is None:
             return None, None
-        commit = self.repo.peel(_ref(refname, old))
-        number = self._version_at(index, name, commit) if commit else None
+        commit = self.repo.peel(Ref(refname, old))
+        number = self._versions.version_at(index, name, commit) if commit else None
         row = index.version(name, number) if number else None
         return (row.commit if row else commit), number
 
@@ -701,7 +652,7 @@ class Registry:
         """The versions ``alias`` of ``name`` points at or ever pointed at, by commit."""
         held = {m.to_commit: m.to_version for m in self._moves(name, alias)
                 if m.to_commit is not None and m.to_version is not None}
-        number = self._aliases(index, name).get(alias)
+        number = self._versions.aliases(index, name).get(alias)
         row = index.version(name, number) if number else None
         if row is not None:
             held[row.commit] = row.number
@@ -711,100 +662,7 @@ class Registry:
 
     def _current_index(self) -> VersionIndex:
         self._sync()
-        head = self.repo.head()
-        index = self._open_index(head)
-        self._refresh(index, head.commit)
-        return index
-
-    def _refresh(self, index: VersionIndex, tip: str | None) -> None:
-        """Bring ``index`` up to ``tip``, deepening a shallow clone first if it must."""
-        try:
-            index.refresh(tip, self._progress)
-        except ShallowHistory:
-            self._deepen()
-            index.refresh(tip, self._progress)
-
-    def _deepen(self) -> None:
-        """Fetch a shallow clone's full history, or raise :class:`ShallowHistory` saying why not.
-
-        Tried once per Registry: a remote that cannot be reached is not asked again on
-        every load (the error is, with the same reason).
-        """
-        if self._deepen_failure is None:
-            try:
-                self.deepened_from = self.repo.unshallow()
-                return
-            except GitError as exc:
-                self._deepen_failure = exc.detail
-        raise ShallowHistory(self._deepen_failure)
-
-    def _index_for_write(self) -> VersionIndex:
-        return self._open_index(self.repo.head())
-
-    def _open_index(self, head: Head) -> VersionIndex:
-        if self._index is None or self._index_branch != head.ref:
-            if self._index is not None:
-                self._index.close()
-            self._index = VersionIndex(self.repo, self.prefix, head.ref)
-            self._index_branch = head.ref
-        return self._index
-
-    def _alias_refs_by_name(self) -> dict[str, dict[str, Any]]:
-        grouped: dict[str, dict[str, Any]] = {}
-        for refname, ref in self.repo.refs(_TAG_PREFIX).items():
-            name, _, alias = refname[len(_TAG_PREFIX):].rpartition("@")
-            if name:
-                grouped.setdefault(name, {})[alias] = ref
-        return grouped
-
-    def _aliases(self, index: VersionIndex, name: str,
-                 refs: dict[str, Any] | None = None) -> dict[str, int]:
-        """Each alias of ``name`` and the version it resolves to.
-
-        ``refs`` (alias → ref) saves reading the refs again when the caller has them.
-        """
-        if refs is None:
-            refs = {refname.rpartition("@")[2]: ref
-                    for refname, ref in self.repo.refs(f"{_TAG_PREFIX}{name}@").items()}
-        found = {}
-        for alias, ref in refs.items():
-            if "/" in alias:
-                continue  # belongs to a longer prompt name such as name@x/...; not ours
-            commit = self.repo.peel(ref)
-            number = self._version_at(index, name, commit) if commit else None
-            if number is not None:
-                found[alias] = number
-        return found
-
-    def _alias_target(self, index: VersionIndex, name: str, alias: str) -> VersionRow:
-        refname = f"{_TAG_PREFIX}{name}@{alias}"
-        target = self.repo.resolve(refname)
-        commit = self.repo.peel(_ref(refname, target)) if target else None
-        number = self._version_at(index, name, commit) if commit else None
-        row = index.version(name, number) if number else None
-        if row is None:
-            if not index.count(name):
-                raise PromptNotFound(name)
-            raise AliasNotFound(name, alias, self._aliases(index, name))
-        return row
-
-    def _version_at(self, index: VersionIndex, name: str, commit: str) -> int | None:
-        """The version of ``name`` in force at ``commit`` (which need not have changed it).
-
-        Remembered while the branch tip stays put: a search resolves thousands of
-        aliases, and the answer for a commit changes only when history does.
-        """
-        if self._version_memo[0] != index.tip:
-            self._version_memo = (index.tip, {})
-        memo = self._version_memo[1]
-        key = (name, commit)
-        if key not in memo:
-            number = index.number_of(name, commit)
-            if number is None:
-                changed = self.repo.last_change(commit, index.path_of(name))
-                number = index.number_of(name, changed) if changed else None
-            memo[key] = number
-        return memo[key]
+        return self._versions.index()
 
     def _refuse_dirty(self, path: str, data: bytes, current: VersionRow | None,
                       committed: bytes | None) -> None:
@@ -863,12 +721,6 @@ class _Record:
 def _reason(message: str | None) -> str | None:
     """The ``-m`` text as the alias log keeps it: ``None`` when absent or blank."""
     return message.strip() or None if message else None
-
-
-def _ref(name: str, target: str) -> Any:
-    from .gitrepo import Ref
-
-    return Ref(name, target)
 
 
 def _name_part(uri: str) -> str:
