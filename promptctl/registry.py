@@ -20,17 +20,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import promptfile
 from .errors import (
-    AliasMovedOnRemote,
-    AliasNotFound,
     Conflict,
     InvalidInput,
     NotFound,
     PromptNotFound,
-    ProtectedAlias,
     RegistryNotFound,
-    VersionNotFound,
 )
-from .gitrepo import GitRepo, Head, Ref
+from .gitrepo import GitRepo, Head
 from .index import Progress, VersionIndex, VersionRow
 from .location import CONFIG_FILE, given, is_remote, locate
 from .models import (
@@ -44,14 +40,14 @@ from .models import (
 )
 from .promptfile import PromptContent
 from .refs import PromptRef, parse_ref, validate_alias, validate_name
-from .versions import Versions, alias_ref
+from .versions import Versions
 
 # What only some methods need is imported in them: `promptctl load` must not pay for the
 # alias log, lock files, remotes, reviews or the search filter (STYLE: start-up light).
 if TYPE_CHECKING:
+    from .aliases import Aliases
     from .config import RegistryConfig
     from .lockfile import Lock, LockDrift, LockedPrompt
-    from .push import LeaseLost
     from .remote import RemoteClone
     from .review import Review
 
@@ -464,29 +460,14 @@ class Registry:
         validate_name(name)
         validate_alias(alias)
         who = _parse_author(author)
-        reason = _reason(message)
         with self.repo.write_lock():
             index = self._current_index()
-            row = index.version(name, version)
-            if row is None:
-                latest = index.count(name)
-                if not latest:
-                    raise PromptNotFound(name)
-                raise VersionNotFound(name, version, latest)
-            refname = alias_ref(name, alias)
-            old = self.repo.resolve(refname)
-            before = self._alias_before(index, name, refname, old)
-            self._check_protection(index, name, alias, row, reason, force)
-            note = message or f"Point {alias} at version {version}"
-            tag = self.repo.create_tag(f"prompts/{name}@{alias}", row.commit, note, author=who)
-            from .aliaslog import encode_move
-
-            record = encode_move(name, alias, before, (row.commit, version), reason, force)
-            lost = self._record_move(refname, tag, old, record, who,
-                                     f"promptctl: {note.splitlines()[0]}", push)
+            row = self._versions.row(index, PromptRef(name, version=version))
+            lost = self._aliases.move(index, name, alias, row, message, who=who, force=force,
+                                      push=push)
         self._forget(name)
         if lost is not None:
-            raise self._lost_lease(name, alias, refname, lost, f"version {version}")
+            raise self._aliases.lease_lost(name, alias, lost, f"version {version}")
         return AliasInfo(name, alias, version, row.commit)
 
     def set_prompt_alias(self, name: str, alias: str, version: int) -> None:
@@ -504,23 +485,12 @@ class Registry:
         """
         validate_name(name)
         who = _parse_author(author)
-        reason = _reason(message)
-        refname = alias_ref(name, alias)
         with self.repo.write_lock():
-            old = self.repo.resolve(refname)
-            index = self._current_index()
-            if old is None:
-                raise AliasNotFound(name, alias, self._versions.aliases(index, name))
-            before = self._alias_before(index, name, refname, old)
-            self._check_protection(index, name, alias, None, reason, force)
-            from .aliaslog import encode_move
-
-            record = encode_move(name, alias, before, (None, None), reason, force)
-            lost = self._record_move(refname, None, old, record, who,
-                                     f"promptctl: delete {name}@{alias}", push)
+            lost = self._aliases.move(self._current_index(), name, alias, None, message, who=who,
+                                      force=force, push=push)
         self._forget(name)
         if lost is not None:
-            raise self._lost_lease(name, alias, refname, lost, "deleted")
+            raise self._aliases.lease_lost(name, alias, lost, "deleted")
 
     def delete_prompt_alias(self, name: str, alias: str) -> None:
         """MLflow's ``delete_prompt_alias``."""
@@ -539,44 +509,14 @@ class Registry:
         return tip is not None and any(
             self.repo.read_object(f"{tip}:{self.prefix}{n}") is not None for n in names)
 
-    def _record_move(self, refname: str, tag: str | None, old: str | None, record: str,
-                     who: tuple[str, str] | None, reason: str, push: bool) -> LeaseLost | None:
-        """Move the alias with its alias-log record; with ``push``, on ``origin`` first."""
-        from .aliaslog import ALIAS_LOG_REF
-        from .push import push_alias
-
-        if push:
-            return push_alias(self.repo, refname, tag, old, record, author=who, reason=reason)
-        self.repo.append_record(ALIAS_LOG_REF, record, author=who, also=[(refname, tag, old)],
-                                reason=reason)
-        return None
-
-    def _lost_lease(self, name: str, alias: str, refname: str, lost: LeaseLost,
-                    ours: str) -> AliasMovedOnRemote:
-        """After an alias push lost its lease: the alias as the remote has it; the error."""
-        from .push import restore_alias
-
-        if self.remote is not None:
-            self.remote.sync(force=True)
-        else:
-            with self.repo.write_lock():
-                restore_alias(self.repo, refname, lost.theirs)
-        self._forget(name)
-        theirs = self.repo.resolve(refname)
-        label = "deleted"
-        if theirs is not None:
-            commit, number = self._alias_before(self._current_index(), name, refname, theirs)
-            label = f"version {number}" if number else f"commit {(commit or theirs)[:10]}"
-        return AliasMovedOnRemote(name, alias, ours, label)
-
-    # -- alias history and protected aliases -----------------------------------------------
+    # -- alias history and protected aliases (see ``aliases``) ------------------------------
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasMove]:
         """Every recorded move of ``name``'s aliases (or of one alias), oldest first."""
         validate_name(name)
         if alias is not None:
             validate_alias(alias)
-        moves = self._moves(name, alias)
+        moves = self._aliases.history(name, alias)
         if not moves and not self._current_index().count(name):
             raise PromptNotFound(name)
         return moves
@@ -587,11 +527,7 @@ class Registry:
         Returns ``"up to date"``, ``"fast-forward"`` or ``"merged"`` (both had appended:
         a merge commit now joins the two chains). Records are never rewritten or dropped.
         """
-        from .aliaslog import ALIAS_LOG_REF
-
-        who = _parse_author(author)
-        with self.repo.write_lock():
-            return self.repo.merge_records(ALIAS_LOG_REF, remote_ref, author=who)
+        return self._aliases.merge_log(remote_ref, who=_parse_author(author))
 
     def config(self) -> RegistryConfig:
         """The settings of ``promptctl.yaml`` as committed on the current branch.
@@ -599,64 +535,15 @@ class Registry:
         The committed file, not the working copy: a protection is changed by a reviewed
         commit, never by an unsaved local edit.
         """
-        from .config import parse_config
+        from .config import committed_config
 
-        path = f"{self.prefix}{CONFIG_FILE}"
-        head = self.repo.head()
-        data = self.repo.read_blob(head.commit, path) if head.commit else None
-        return parse_config(data.decode("utf-8", "replace") if data else "", path)
+        return committed_config(self.repo, self.prefix)
 
-    def _moves(self, name: str, alias: str | None) -> list[AliasMove]:
-        from .aliaslog import ALIAS_LOG_REF, decode_move
+    @functools.cached_property
+    def _aliases(self) -> Aliases:
+        from .aliases import Aliases
 
-        moves = (decode_move(entry) for entry in self.repo.read_records(ALIAS_LOG_REF))
-        return [m for m in moves
-                if m is not None and m.name == name and alias in (None, m.alias)]
-
-    def _alias_before(self, index: VersionIndex, name: str, refname: str,
-                      old: str | None) -> tuple[str | None, int | None]:
-        """Where the alias points now: (commit of that version, version), or ``(None, None)``."""
-        if old is None:
-            return None, None
-        commit = self.repo.peel(Ref(refname, old))
-        number = self._versions.version_at(index, name, commit) if commit else None
-        row = index.version(name, number) if number else None
-        return (row.commit if row else commit), number
-
-    def _check_protection(self, index: VersionIndex, name: str, alias: str,
-                          target: VersionRow | None, reason: str | None, force: bool) -> None:
-        """Refuse a move the rules of ``promptctl.yaml`` forbid (``target`` ``None``: delete)."""
-        if force:
-            if reason is None:
-                raise InvalidInput("--force needs a reason (-m): forced moves are recorded")
-            return
-        policy = self.config().policy(alias)
-        if policy is None:
-            return
-        if target is None:
-            raise ProtectedAlias(name, alias, "deleting it is refused")
-        unmet = []
-        if policy.require_reason and reason is None:
-            unmet.append("a reason is required (-m)")
-        source = policy.promote_from
-        if source is not None:
-            held = self._held_by(index, name, source)
-            if target.commit not in held:
-                had = ", ".join(str(n) for n in sorted(set(held.values()))) or "none"
-                unmet.append(f"it may only point at a version {source!r} holds or has held "
-                             f"({had}), and {source!r} never held version {target.number}")
-        if unmet:
-            raise ProtectedAlias(name, alias, "; ".join(unmet))
-
-    def _held_by(self, index: VersionIndex, name: str, alias: str) -> dict[str, int]:
-        """The versions ``alias`` of ``name`` points at or ever pointed at, by commit."""
-        held = {m.to_commit: m.to_version for m in self._moves(name, alias)
-                if m.to_commit is not None and m.to_version is not None}
-        number = self._versions.aliases(index, name).get(alias)
-        row = index.version(name, number) if number else None
-        if row is not None:
-            held[row.commit] = row.number
-        return held
+        return Aliases(self._versions)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -716,11 +603,6 @@ class _Record:
         self.template_text = row.template_text
         self.description = row.description
         self.aliases = aliases.keys()
-
-
-def _reason(message: str | None) -> str | None:
-    """The ``-m`` text as the alias log keeps it: ``None`` when absent or blank."""
-    return message.strip() or None if message else None
 
 
 def _name_part(uri: str) -> str:

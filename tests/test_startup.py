@@ -15,6 +15,7 @@ from promptctl.lockfile import DEFAULT_LOCK_FILE
 NOT_ON_THE_LOAD_PATH = (
     "git",  # GitPython: ~50 ms
     "rich",
+    "promptctl.aliases",
     "promptctl.aliaslog",
     "promptctl.compare",
     "promptctl.config",
