@@ -22,7 +22,6 @@ from . import promptfile
 from .errors import (
     Conflict,
     InvalidInput,
-    NotFound,
     PromptNotFound,
     RegistryNotFound,
 )
@@ -47,7 +46,8 @@ from .versions import Versions
 if TYPE_CHECKING:
     from .aliases import Aliases
     from .config import RegistryConfig
-    from .lockfile import Lock, LockDrift, LockedPrompt
+    from .lockfile import Lock, LockDrift
+    from .pinning import Pinning
     from .remote import RemoteClone
     from .review import Review
 
@@ -114,7 +114,6 @@ class Registry:
         self.prefix = "" if rel == "." else f"{rel}/"
         self._versions = Versions(repo, self.prefix, remote=self.remote, progress=progress)
         self._cache: OrderedDict[tuple[str, Any], tuple[float, PromptVersion]] = OrderedDict()
-        self._locks: dict[Path, tuple[tuple[int, int, int], Lock]] = {}
         if self.remote is not None and not self._on_branch("prompts", CONFIG_FILE):
             self.repo.close()
             raise RegistryNotFound(text or "")
@@ -192,15 +191,11 @@ class Registry:
             hit = self._cache.get(key)
             if hit is not None and hit[0] > time.monotonic():
                 return hit[1]
-        ref = parse_ref(name_or_uri)
-        if version is not None:
-            ref = PromptRef(ref.name, version=version)
+        ref = _ref_of(name_or_uri, version)
         prompt = self._load(ref)
         if ttl > 0:
             expires = float("inf") if ref.version is not None else time.monotonic() + ttl
-            self._cache[key] = (expires, prompt)
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            self._remember(key, expires, prompt)
         return prompt
 
     def _load(self, ref: PromptRef) -> PromptVersion:
@@ -265,7 +260,7 @@ class Registry:
                 found.append(AliasInfo(prompt, alias, number, row.commit if row else ""))
         return found
 
-    # -- lock files ------------------------------------------------------------------------
+    # -- lock files (see ``pinning``) ------------------------------------------------------
 
     def lock(self, refs: Iterable[str]) -> Lock:
         """Pin each reference (``name@production``, ``name``, ``name/3`` …) as it resolves now.
@@ -273,10 +268,7 @@ class Registry:
         Each pin holds the version, the commit that made it and the SHA-256 of the prompt
         file at that commit. Writing the file is the caller's (``lockfile.write_lock``).
         """
-        from .lockfile import Lock
-
-        index = self._current_index()
-        return Lock.of(self._pin(index, parse_ref(ref)) for ref in refs)
+        return self._pinning.lock(refs)
 
     def check_lock(self, path: str | os.PathLike[str],
                    refs: Iterable[str] | None = None) -> list[LockDrift]:
@@ -287,72 +279,27 @@ class Registry:
         missing from the file, or pinned but not asked for, count too). An empty list
         means the file is current.
         """
-        from . import lockfile
-
-        locked = lockfile.read_lock(path)
-        wanted = locked.refs if refs is None else [str(parse_ref(ref)) for ref in refs]
-        index = self._current_index()
-        current: list[LockedPrompt] = []
-        failures: dict[str, str] = {}
-        for ref in dict.fromkeys(wanted):
-            try:
-                current.append(self._pin(index, parse_ref(ref)))
-            except NotFound as exc:
-                failures[ref] = str(exc)
-        return lockfile.compare(locked, lockfile.Lock.of(current), failures)
-
-    def _pin(self, index: VersionIndex, ref: PromptRef) -> LockedPrompt:
-        from .lockfile import LockedPrompt, content_hash
-
-        row = self._versions.row(index, ref)
-        data = self._versions.read_file(row) or b""
-        return LockedPrompt(str(ref), row.name, row.number, row.commit, content_hash(data))
+        return self._pinning.check(path, refs)
 
     def _load_locked(self, name_or_uri: str, version: int | None, path: Path,
                      ttl: float) -> PromptVersion:
-        from . import lockfile
-
-        ref = parse_ref(name_or_uri)
-        if version is not None:
-            ref = PromptRef(ref.name, version=version)
-        pin = self._read_lock(path).get(str(ref))
-        if pin is None:
-            raise lockfile.NotLocked(str(ref), str(path))
+        ref = _ref_of(name_or_uri, version)
+        pin = self._pinning.pin_of(path, ref)
         key = (name_or_uri, pin)  # a pin names one exact content: cached for good
         hit = self._cache.get(key) if ttl > 0 else None
         if hit is not None:
             return hit[1]
         index = self._current_index()
-        row = index.version(pin.name, pin.version)
-        if row is None:
-            raise lockfile.LockMismatch(str(ref), str(path), f"version {pin.version} no longer exists")
-        actual = lockfile.content_hash(self._versions.read_file(row) or b"")
-        if actual != pin.sha256:
-            raise lockfile.LockMismatch(
-                str(ref), str(path),
-                f"the prompt file of version {pin.version} has sha256 {actual[:12]}…, "
-                f"the lock pins {pin.sha256[:12]}…",
-            )
-        prompt = self._versions.prompt(index, row)
+        prompt = self._versions.prompt(index, self._pinning.pinned_row(index, path, ref, pin))
         if ttl > 0:
-            self._cache[key] = (float("inf"), prompt)
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            self._remember(key, float("inf"), prompt)
         return prompt
 
-    def _read_lock(self, path: Path) -> Lock:
-        """The lock file at ``path``, parsed again only when the file changed."""
-        from . import lockfile
+    @functools.cached_property
+    def _pinning(self) -> Pinning:
+        from .pinning import Pinning
 
-        try:
-            st = path.stat()
-        except FileNotFoundError as exc:
-            raise lockfile.LockFileNotFound(str(path)) from exc
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        known = self._locks.get(path)
-        if known is None or known[0] != stamp:
-            known = self._locks[path] = (stamp, lockfile.read_lock(path))
-        return known[1]
+        return Pinning(self._versions)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -496,19 +443,6 @@ class Registry:
         """MLflow's ``delete_prompt_alias``."""
         self.delete_alias(name, alias)
 
-    # -- remote registries and pushing (see ``remote`` and ``push``) -------------------------
-
-    def _sync(self) -> None:
-        """A remote registry: fetch if the TTL ran out (never in the middle of a write)."""
-        if self.remote is not None:
-            self.remote.sync()
-
-    def _on_branch(self, *names: str) -> bool:
-        """True when one of ``names`` (in the registry folder) exists at the branch tip."""
-        tip = self.repo.head().commit  # cat-file, not ls-tree: opening stays free of GitPython
-        return tip is not None and any(
-            self.repo.read_object(f"{tip}:{self.prefix}{n}") is not None for n in names)
-
     # -- alias history and protected aliases (see ``aliases``) ------------------------------
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasMove]:
@@ -548,8 +482,13 @@ class Registry:
     # -- helpers ---------------------------------------------------------------------------
 
     def _current_index(self) -> VersionIndex:
-        self._sync()
         return self._versions.index()
+
+    def _on_branch(self, *names: str) -> bool:
+        """True when one of ``names`` (in the registry folder) exists at the branch tip."""
+        tip = self.repo.head().commit  # cat-file, not ls-tree: opening stays free of GitPython
+        return tip is not None and any(
+            self.repo.read_object(f"{tip}:{self.prefix}{n}") is not None for n in names)
 
     def _refuse_dirty(self, path: str, data: bytes, current: VersionRow | None,
                       committed: bytes | None) -> None:
@@ -571,6 +510,12 @@ class Registry:
                 f"{path} has uncommitted changes; commit or stash them first "
                 f"(or register them: promptctl register NAME -f {path})"
             )
+
+    def _remember(self, key: tuple[str, Any], expires: float, prompt: PromptVersion) -> None:
+        """Cache a load until ``expires`` (monotonic time), dropping the oldest past ``CACHE_SIZE``."""
+        self._cache[key] = (expires, prompt)
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
 
     def _forget(self, name: str) -> None:
         """Drop cached loads of ``name``: an alias moved or a version added in this process."""
@@ -603,6 +548,12 @@ class _Record:
         self.template_text = row.template_text
         self.description = row.description
         self.aliases = aliases.keys()
+
+
+def _ref_of(name_or_uri: str, version: int | None) -> PromptRef:
+    """The reference ``name_or_uri`` makes, its version replaced by ``version`` if given."""
+    ref = parse_ref(name_or_uri)
+    return ref if version is None else PromptRef(ref.name, version=version)
 
 
 def _name_part(uri: str) -> str:

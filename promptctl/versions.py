@@ -41,7 +41,8 @@ def alias_ref(name: str, alias: str) -> str:
 class Versions:
     """The prompt versions of the registry at ``prefix`` in ``repo``, as its branch has them.
 
-    ``remote`` is the cache clone of a remote registry (its staleness marks what is read);
+    ``remote`` is the cache clone of a remote registry (fetched per its TTL before a read,
+its staleness marking what is read);
     ``progress`` is called while a long history is indexed for the first time. A shallow
     clone is deepened once (``deepened_from`` then names the remote); after a failure,
     reads raise :class:`ShallowHistory` with the same reason, without asking again.
@@ -68,8 +69,15 @@ class Versions:
     # -- the index -------------------------------------------------------------------------
 
     def index(self, head: Head | None = None) -> VersionIndex:
-        """The index of ``head``'s branch (default: HEAD now), brought up to its tip."""
-        head = head or self.repo.head()
+        """The index of ``head``'s branch, brought up to its tip.
+
+        Without ``head``: HEAD now, a remote registry fetched first if its TTL ran out
+        (never in the middle of a write: see ``RemoteClone.writing``).
+        """
+        if head is None:
+            if self.remote is not None:
+                self.remote.sync()
+            head = self.repo.head()
         if self._index is None or self._index_branch != head.ref:
             if self._index is not None:
                 self._index.close()

@@ -21,6 +21,7 @@ NOT_ON_THE_LOAD_PATH = (
     "promptctl.config",
     "promptctl.gitobjects",
     "promptctl.lockfile",
+    "promptctl.pinning",
     "promptctl.push",
     "promptctl.remote",
     "promptctl.review",
