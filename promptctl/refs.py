@@ -1,10 +1,12 @@
-"""Prompt names, alias names and references: parse and validate, before Git sees them.
+"""Prompt names, alias names, references and authors: parse and validate, before Git sees them.
 
 A reference names one version of a prompt (SPEC §4)::
 
     name, name@latest, prompts:/name@latest   the newest version
     name/3, prompts:/name/3                   version 3
     name@production                           the version the alias points to
+
+An author is ``'Name <email>'``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import InvalidName, InvalidReference
+from .errors import InvalidInput, InvalidName, InvalidReference
 
 MAX_NAME_LENGTH = 200
 MAX_ALIAS_LENGTH = 100
@@ -110,6 +112,25 @@ def parse_ref(text: str) -> PromptRef:
             raise InvalidReference(text, "versions are numbered from 1")
         return PromptRef(_checked_name(text, head), version=version)
     return PromptRef(_checked_name(text, body))
+
+
+def parse_version_spec(name: str, spec: str) -> PromptRef:
+    """``3``, ``v3``, ``production`` or ``latest`` as a reference to a version of ``name``."""
+    text = spec[1:] if spec[:1] == "v" and spec[1:].isdigit() else spec
+    if text.isdigit():
+        return PromptRef(name, version=int(text))
+    return parse_ref(f"{name}@{text}")
+
+
+def parse_author(author: str | None) -> tuple[str, str] | None:
+    """``'Name <email>'`` as ``(name, email)``; ``None`` stays ``None`` (Git's own identity)."""
+    if author is None:
+        return None
+    name, _, rest = author.partition("<")
+    email = rest.rstrip().rstrip(">").strip()
+    if not name.strip() or not email or "@" not in email:
+        raise InvalidInput(f"invalid author {author!r}: use 'Name <email>'")
+    return name.strip(), email
 
 
 def _checked_name(text: str, name: str) -> str:

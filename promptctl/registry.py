@@ -4,8 +4,12 @@
 ``PromptctlError`` subclasses; it never prints. The CLI and Python users call the same
 methods.
 
-Alias moves are also recorded in the alias log (see ``aliaslog``). Protected aliases (``promptctl.yaml`` as committed on the branch, see ``config``) are
-checked before anything is written.
+Registry validates what it is given, caches loads and delegates the work: ``versions``
+(the index kept current, references and aliases resolved: all a load needs),
+``writing`` (committing a version), ``aliases`` (moving aliases, the alias log,
+protected aliases), ``pinning`` (lock files), ``push`` (writes that land on ``origin``),
+``review`` (prompt changes between two Git refs). All but ``versions`` are imported
+when first used.
 """
 
 from __future__ import annotations
@@ -19,14 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import promptfile
-from .errors import (
-    Conflict,
-    InvalidInput,
-    PromptNotFound,
-    RegistryNotFound,
-)
-from .gitrepo import GitRepo, Head
-from .index import Progress, VersionIndex, VersionRow
+from .errors import InvalidInput, PromptNotFound, RegistryNotFound
+from .gitrepo import GitRepo
+from .index import Progress
 from .location import CONFIG_FILE, given, is_remote, locate
 from .models import (
     AliasInfo,
@@ -38,11 +37,18 @@ from .models import (
     VersionInfo,
 )
 from .promptfile import PromptContent
-from .refs import PromptRef, parse_ref, validate_alias, validate_name
+from .refs import (
+    PromptRef,
+    parse_author,
+    parse_ref,
+    parse_version_spec,
+    validate_alias,
+    validate_name,
+)
 from .versions import Versions
 
-# What only some methods need is imported in them: `promptctl load` must not pay for the
-# alias log, lock files, remotes, reviews or the search filter (STYLE: start-up light).
+# What only some methods need is imported in them: `promptctl load` must not pay for
+# writing, aliases, lock files, remotes, reviews or the search filter (STYLE: start-up light).
 if TYPE_CHECKING:
     from .aliases import Aliases
     from .config import RegistryConfig
@@ -143,11 +149,11 @@ class Registry:
         if not config.exists():
             rel = folder.relative_to(repo.root.resolve()).as_posix()
             path_in_repo = CONFIG_FILE if rel == "." else f"{rel}/{CONFIG_FILE}"
+            from .writing import commit_file, writable_head
+
             with repo.write_lock():
-                head = _writable_head(repo)
-                repo.commit_file(head, path_in_repo, _CONFIG_TEXT.encode(),
-                                 "Initialize promptctl registry", author=_parse_author(author))
-                repo.sync_worktree(path_in_repo, _CONFIG_TEXT.encode())
+                commit_file(repo, writable_head(repo), path_in_repo, _CONFIG_TEXT.encode(),
+                            "Initialize promptctl registry", author)
         repo.close()
         return cls(folder)
 
@@ -199,13 +205,13 @@ class Registry:
         return prompt
 
     def _load(self, ref: PromptRef) -> PromptVersion:
-        index = self._current_index()
+        index = self._versions.index()
         return self._versions.prompt(index, self._versions.row(index, ref))
 
     def history(self, name: str) -> list[VersionInfo]:
         """Every version of ``name``, oldest first, with the aliases pointing at each."""
         validate_name(name)
-        index = self._current_index()
+        index = self._versions.index()
         rows = index.versions(name)
         if not rows:
             raise PromptNotFound(name)
@@ -227,7 +233,7 @@ class Registry:
         from .search import parse_filter
 
         predicate = parse_filter(filter_string or "")
-        index = self._current_index()
+        index = self._versions.index()
         alias_refs = self._versions.alias_refs_by_name()
         found = []
         for row in index.latest_rows():
@@ -245,13 +251,13 @@ class Registry:
         from .compare import diff_versions
 
         validate_name(name)
-        older = self._load(_ref_within(name, from_ref))
-        newer = self._load(_ref_within(name, to_ref))
+        older = self._load(parse_version_spec(name, from_ref))
+        newer = self._load(parse_version_spec(name, to_ref))
         return diff_versions(older, newer)
 
     def list_aliases(self, name: str | None = None) -> list[AliasInfo]:
         """Every alias (of one prompt, or of all), sorted by prompt and alias."""
-        index = self._current_index()
+        index = self._versions.index()
         names = [validate_name(name)] if name else sorted(self._versions.alias_refs_by_name())
         found = []
         for prompt in names:
@@ -289,7 +295,7 @@ class Registry:
         hit = self._cache.get(key) if ttl > 0 else None
         if hit is not None:
             return hit[1]
-        index = self._current_index()
+        index = self._versions.index()
         prompt = self._versions.prompt(index, self._pinning.pinned_row(index, path, ref, pin))
         if ttl > 0:
             self._remember(key, float("inf"), prompt)
@@ -317,33 +323,13 @@ class Registry:
         validate_name(name)
         promptfile.validate_content(content, name)
         data = promptfile.dump_prompt(content).encode()
-        with self.repo.write_lock():
-            head = _writable_head(self.repo)
-            index = self._versions.index(head)
-            path = index.path_of(name)
-            current = index.newest(name)
-            committed = self._versions.read_file(current) if current else None
-            if current is not None and committed == data:
-                return RegisterResult(self._versions.prompt(index, current), created=False)
-            self._refuse_dirty(path, data, current, committed)
-            note = message or (f"Update {name}" if current else f"Create {name}")
-            made = self.repo.commit_file(head, path, data, note, author=_parse_author(author))
-            self.repo.sync_worktree(path, data)
-            self._versions.refresh(index, made.commit, made=made)
-        if push:
-            remote = self.remote
-            refetch = None if remote is None else functools.partial(remote.sync, force=True)
-            from .push import push_commit
+        from .writing import commit_version
 
-            landed = push_commit(self.repo, made, path, data, note, author=_parse_author(author),
-                                 refetch=refetch)
-            if landed.commit != made.commit:
-                made = landed
-                self._versions.refresh(index, made.commit)
-        self._forget(name)
-        row = index.newest(name)
-        assert row is not None and row.commit == made.commit
-        return RegisterResult(self._versions.prompt(index, row), created=True)
+        index, row, created = commit_version(self._versions, name, data, message, author=author,
+                                             push=push)
+        if created:
+            self._forget(name)
+        return RegisterResult(self._versions.prompt(index, row), created=created)
 
     def register_prompt(
         self,
@@ -406,9 +392,9 @@ class Registry:
         """
         validate_name(name)
         validate_alias(alias)
-        who = _parse_author(author)
+        who = parse_author(author)
         with self.repo.write_lock():
-            index = self._current_index()
+            index = self._versions.index()
             row = self._versions.row(index, PromptRef(name, version=version))
             lost = self._aliases.move(index, name, alias, row, message, who=who, force=force,
                                       push=push)
@@ -431,9 +417,9 @@ class Registry:
         deletes it on ``origin`` first, with a lease, as :meth:`set_alias`.
         """
         validate_name(name)
-        who = _parse_author(author)
+        who = parse_author(author)
         with self.repo.write_lock():
-            lost = self._aliases.move(self._current_index(), name, alias, None, message, who=who,
+            lost = self._aliases.move(self._versions.index(), name, alias, None, message, who=who,
                                       force=force, push=push)
         self._forget(name)
         if lost is not None:
@@ -451,7 +437,7 @@ class Registry:
         if alias is not None:
             validate_alias(alias)
         moves = self._aliases.history(name, alias)
-        if not moves and not self._current_index().count(name):
+        if not moves and not self._versions.index().count(name):
             raise PromptNotFound(name)
         return moves
 
@@ -461,7 +447,7 @@ class Registry:
         Returns ``"up to date"``, ``"fast-forward"`` or ``"merged"`` (both had appended:
         a merge commit now joins the two chains). Records are never rewritten or dropped.
         """
-        return self._aliases.merge_log(remote_ref, who=_parse_author(author))
+        return self._aliases.merge_log(remote_ref, who=parse_author(author))
 
     def config(self) -> RegistryConfig:
         """The settings of ``promptctl.yaml`` as committed on the current branch.
@@ -481,35 +467,11 @@ class Registry:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _current_index(self) -> VersionIndex:
-        return self._versions.index()
-
     def _on_branch(self, *names: str) -> bool:
         """True when one of ``names`` (in the registry folder) exists at the branch tip."""
         tip = self.repo.head().commit  # cat-file, not ls-tree: opening stays free of GitPython
         return tip is not None and any(
             self.repo.read_object(f"{tip}:{self.prefix}{n}") is not None for n in names)
-
-    def _refuse_dirty(self, path: str, data: bytes, current: VersionRow | None,
-                      committed: bytes | None) -> None:
-        """Refuse when the user has edits of ``path`` (staged or not), unless they are ``data``.
-
-        ``current``/``committed``: the newest version's row and bytes (the file at HEAD).
-        """
-        if self.repo.bare:
-            return  # promptctl's own clone of a remote registry: no working tree to guard
-        try:
-            on_disk: bytes | None = (self.repo.root / path).read_bytes()
-        except FileNotFoundError:
-            on_disk = None
-        staged = self.repo.staged_blob(path)
-        if on_disk == committed and staged == (current.blob if current else None):
-            return
-        if on_disk != data:
-            raise Conflict(
-                f"{path} has uncommitted changes; commit or stash them first "
-                f"(or register them: promptctl register NAME -f {path})"
-            )
 
     def _remember(self, key: tuple[str, Any], expires: float, prompt: PromptVersion) -> None:
         """Cache a load until ``expires`` (monotonic time), dropping the oldest past ``CACHE_SIZE``."""
@@ -563,34 +525,6 @@ def _name_part(uri: str) -> str:
         return ""
 
 
-def _ref_within(name: str, spec: str) -> PromptRef:
-    """``3``, ``v3``, ``production`` or ``latest`` as a reference to a version of ``name``."""
-    text = spec[1:] if spec[:1] == "v" and spec[1:].isdigit() else spec
-    if text.isdigit():
-        return PromptRef(name, version=int(text))
-    return parse_ref(f"{name}@{text}")
-
-
 def _content_of(version: PromptVersion, tags: dict[str, str]) -> PromptContent:
     return PromptContent(version.template, version.description, version.model_config, tags,
                          version.response_format)
-
-
-def _parse_author(author: str | None) -> tuple[str, str] | None:
-    if author is None:
-        return None
-    name, _, rest = author.partition("<")
-    email = rest.rstrip().rstrip(">").strip()
-    if not name.strip() or not email or "@" not in email:
-        raise InvalidInput(f"invalid author {author!r}: use 'Name <email>'")
-    return name.strip(), email
-
-
-def _writable_head(repo: GitRepo) -> Head:
-    head = repo.head()
-    if head.ref is None:
-        raise Conflict("HEAD is detached; check out a branch to write to the registry")
-    busy = repo.in_progress_operation()
-    if busy:
-        raise Conflict(f"the repository is in the middle of {busy}; finish or abort it first")
-    return head

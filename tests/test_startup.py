@@ -26,6 +26,7 @@ NOT_ON_THE_LOAD_PATH = (
     "promptctl.remote",
     "promptctl.review",
     "promptctl.search",
+    "promptctl.writing",
 )
 
 _RUN_CLI = """
