@@ -61,16 +61,6 @@ class Ref:
 
 
 @dataclass(frozen=True)
-class TagInfo:
-    """What an annotated tag object says."""
-
-    target: str
-    tagger: str
-    timestamp: int
-    message: str
-
-
-@dataclass(frozen=True)
 class LogEntry:
     """One commit of a first-parent walk and the files it changed (relative to the repo root).
 
@@ -320,18 +310,6 @@ class GitRepo:
             target = data.split(b"\n", 1)[0].split()[1].decode()
         return None
 
-    def read_tag(self, oid: str) -> TagInfo | None:
-        """Parse an annotated tag object, or ``None`` if ``oid`` is not one."""
-        found = self.read_object(oid)
-        if found is None or found[0] != "tag":
-            return None
-        head, _, message = found[1].decode("utf-8", "replace").partition("\n\n")
-        fields = dict(line.split(" ", 1) for line in head.splitlines() if " " in line)
-        tagger = fields.get("tagger", "")
-        who, _, when = tagger.rpartition(">")
-        stamp = when.split()[0] if when.split() else "0"
-        return TagInfo(fields.get("object", ""), (who + ">").strip(), int(stamp), message.strip())
-
     # -- history, through GitPython ---------------------------------------------------------
 
     def log_first_parent(
@@ -546,13 +524,6 @@ class GitRepo:
         """Point ``refname`` at ``new`` only if it still points at ``old`` (``None``: absent)."""
         try:
             self._git("update-ref", "-m", reason, refname, new, old or ZERO_OID)
-        except GitError as exc:
-            raise Conflict(f"{refname} was changed by someone else meanwhile; try again") from exc
-
-    def delete_ref(self, refname: str, old: str) -> None:
-        """Delete ``refname`` only if it still points at ``old``."""
-        try:
-            self._git("update-ref", "-d", refname, old)
         except GitError as exc:
             raise Conflict(f"{refname} was changed by someone else meanwhile; try again") from exc
 
