@@ -498,7 +498,7 @@ class GitRepo:
         )
         parents = ["-p", head.commit] if head.commit else []
         env = _identity_env(author)
-        commit = self._git("commit-tree", tree, *parents, "-m", message, env=env).strip()
+        commit = (self._git("commit-tree", tree, *parents, "-m", message, env=env) or "").strip()
         existed = head.commit is not None and self.read_blob(head.commit, path) is not None
         self.move_ref(head.ref, commit, expect or head.commit,
                       f"promptctl: {message.splitlines()[0]}")
@@ -645,7 +645,7 @@ class GitRepo:
     ) -> str:
         """Write an annotated tag object for ``commit`` (no ref yet) and return its id."""
         info = _identity_env(author)
-        tagger = self._git("var", "GIT_COMMITTER_IDENT", env=info).strip()
+        tagger = (self._git("var", "GIT_COMMITTER_IDENT", env=info) or "").strip()
         body = f"object {commit}\ntype commit\ntag {name}\ntagger {tagger}\n\n{message.rstrip()}\n"
         return self.write_object("tag", body.encode())
 
