@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -173,7 +174,7 @@ class GitFiles:
             start = 0
         found: dict[str, Ref] = {}
         last: Ref | None = None
-        for line in text[start:].splitlines():
+        for line in _lines_from(text, start):
             if line.startswith("^"):
                 if last is not None:
                     last = found[last.name] = Ref(last.name, last.target, line[1:])
@@ -253,3 +254,17 @@ def _read_exact(stream: IO[bytes], size: int) -> bytes:
             raise GitError("cat-file", "unexpected end of output")
         data += more
     return data
+
+
+def _lines_from(text: str, start: int) -> Iterator[str]:
+    """The lines of ``text`` from offset ``start``, cut one at a time.
+
+    Not ``text[start:].splitlines()``: that copies and splits the rest of a file of tens
+    of thousands of refs on every lookup, when a lookup reads a handful of lines.
+    """
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield text[start:end]
+        start = end + 1
