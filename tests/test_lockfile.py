@@ -231,3 +231,14 @@ def test_cli_default_file_and_errors(cli: Run, tmp_path: Path,
     (tmp_path / "promptctl.lock").write_text("{}")
     code, _, err = cli("lock", "--check")
     assert code == 2 and err.startswith("error: promptctl.lock: lock_version: None")
+
+
+def test_cli_load_through_the_lock(cli: Run, reg: Registry, lock_path: Path) -> None:
+    lock_path.parent.mkdir()
+    assert cli("lock", f"{NAME}@production", "--file", str(lock_path))[0] == 0
+    pinned = reg.load_prompt(f"{NAME}@production", cache_ttl_seconds=0)
+    reg.set_alias(NAME, "production", 3, "promote")
+    code, out, _ = cli("--json", "load", f"{NAME}@production", "--lock-file", str(lock_path))
+    assert code == 0 and json.loads(out)["version"] == pinned.version
+    code, out, err = cli("load", "greet@latest", "--lock-file", str(lock_path))
+    assert code == 3 and out == "" and str(lock_path) in err

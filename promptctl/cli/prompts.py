@@ -70,10 +70,14 @@ def load(
     vars_file: Annotated[
         Optional[Path], typer.Option(help="JSON or YAML file of variable values.")
     ] = None,
+    lock_file: Annotated[
+        Optional[Path],
+        typer.Option(help="Resolve REF through this lock file (see 'promptctl lock')."),
+    ] = None,
 ) -> None:
     """Print a prompt's template, or the formatted prompt when values are given."""
     st = state(ctx)
-    prompt = st.registry().load_prompt(ref, cache_ttl_seconds=0)
+    prompt = st.registry().load_prompt(ref, cache_ttl_seconds=0, lock_file=lock_file)
     values: dict[str, Any] = _read_vars_file(vars_file) if vars_file else {}
     values.update(parse_pairs(var, "--var"))
     views.loaded(prompt, prompt.format(**values) if values or vars_file else None, st.json)
