@@ -48,6 +48,7 @@ class GitFiles:
         self.common_dir = common_dir
         self._catfile: subprocess.Popen[bytes] | None = None
         self._packed_cache: tuple[tuple[int, int, int], str] | None = None
+        self._packed_blocks: dict[str, dict[str, Ref]] = {}
 
     # -- finding repositories ------------------------------------------------------------
 
@@ -161,8 +162,19 @@ class GitFiles:
         The file is sorted, so they stand together: one ``find`` locates the block and
         only its lines are parsed. With tens of thousands of aliases, parsing the whole
         file (~15 ms) would be most of a cold ``load``; finding the block is ~0.2 ms.
+        A block once parsed is kept until the file changes (a search reads all 20,000
+        aliases of a large registry each time). Returns a copy the caller may extend.
         """
         text = self._packed_text()
+        cached = self._packed_blocks.get(prefix)
+        if cached is None:
+            if len(self._packed_blocks) >= 4096:
+                self._packed_blocks.clear()
+            cached = self._packed_blocks[prefix] = self._parse_packed(text, prefix)
+        return dict(cached)
+
+    @staticmethod
+    def _parse_packed(text: str, prefix: str) -> dict[str, Ref]:
         if not text:
             return {}
         if "sorted" in text[: text.find("\n")]:
@@ -196,10 +208,13 @@ class GitFiles:
         try:
             st = path.stat()
         except FileNotFoundError:
+            self._packed_cache = None
+            self._packed_blocks.clear()
             return ""
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         if self._packed_cache is None or self._packed_cache[0] != stamp:
             self._packed_cache = (stamp, path.read_text())
+            self._packed_blocks.clear()
         return self._packed_cache[1]
 
     # -- objects, through one long-lived cat-file process --------------------------------
