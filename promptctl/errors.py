@@ -75,8 +75,11 @@ class MissingVariables(InvalidInput):
         super().__init__("missing value for variable(s): " + ", ".join(self.names))
 
 
-class InvalidPromptFile(InvalidInput):
-    """A prompt file that is not valid YAML or breaks the schema of SPEC §2."""
+class InvalidFile(InvalidInput):
+    """A file of ours (prompt, config, lock) that does not parse or breaks its schema.
+
+    The message names the file, the key (when there is one) and the problem.
+    """
 
     def __init__(self, source: str, key: str | None, problem: str) -> None:
         self.source = source
@@ -84,6 +87,10 @@ class InvalidPromptFile(InvalidInput):
         self.problem = problem
         where = f"{source}: {key}: " if key else f"{source}: "
         super().__init__(where + problem)
+
+
+class InvalidPromptFile(InvalidFile):
+    """A prompt file that is not valid YAML or breaks the schema of SPEC §2."""
 
 
 class NotFound(PromptctlError):
@@ -143,15 +150,8 @@ class Conflict(PromptctlError):
         super().__init__(reason)
 
 
-class InvalidConfig(InvalidInput):
+class InvalidConfig(InvalidFile):
     """``promptctl.yaml`` is not valid YAML or holds a key with a value we cannot use."""
-
-    def __init__(self, source: str, key: str | None, problem: str) -> None:
-        self.source = source
-        self.key = key
-        self.problem = problem
-        where = f"{source}: {key}: " if key else f"{source}: "
-        super().__init__(where + problem)
 
 
 class ProtectedAlias(InvalidInput):

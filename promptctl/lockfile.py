@@ -35,7 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .errors import Conflict, InvalidInput, NotFound, PromptctlError
+from .errors import Conflict, InvalidFile, InvalidInput, NotFound, PromptctlError
 from .refs import parse_ref
 
 LOCK_FORMAT = 1
@@ -268,15 +268,8 @@ class LockFileNotFound(NotFound):
         super().__init__(f"no lock file at {path} (make one: promptctl lock REF…)")
 
 
-class InvalidLockFile(InvalidInput):
+class InvalidLockFile(InvalidFile):
     """A lock file that is not valid JSON or breaks its schema."""
-
-    def __init__(self, source: str, key: str | None, problem: str) -> None:
-        self.source = source
-        self.key = key
-        self.problem = problem
-        where = f"{source}: {key}: " if key else f"{source}: "
-        super().__init__(where + problem)
 
 
 class NotLocked(NotFound):
