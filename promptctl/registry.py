@@ -481,7 +481,7 @@ class Registry:
 
     def _forget(self, name: str) -> None:
         """Drop cached loads of ``name``: an alias moved or a version added in this process."""
-        for key in [k for k in self._cache if _name_part(k[0]) == name]:
+        for key in [k for k, (_, prompt) in self._cache.items() if prompt.name == name]:
             del self._cache[key]
 
     # -- review ----------------------------------------------------------------------------
@@ -516,13 +516,6 @@ def _ref_of(name_or_uri: str, version: int | None) -> PromptRef:
     """The reference ``name_or_uri`` makes, its version replaced by ``version`` if given."""
     ref = parse_ref(name_or_uri)
     return ref if version is None else PromptRef(ref.name, version=version)
-
-
-def _name_part(uri: str) -> str:
-    try:
-        return parse_ref(uri).name
-    except InvalidInput:
-        return ""
 
 
 def _content_of(version: PromptVersion, tags: dict[str, str]) -> PromptContent:
