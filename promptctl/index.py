@@ -175,7 +175,7 @@ class VersionIndex:
                     touched[name] = None
                     continue
                 if name not in counts:
-                    counts[name] = self._count(name)
+                    counts[name] = self.count(name)
                 counts[name] += 1
                 rows.append((name, counts[name], entry.commit, blob, entry.author,
                              entry.email, entry.timestamp, entry.message))
@@ -219,7 +219,8 @@ class VersionIndex:
         except InvalidName:
             return None  # a file promptctl could never address is not a prompt
 
-    def _count(self, name: str) -> int:
+    def count(self, name: str) -> int:
+        """How many versions ``name`` has had (0 for an unknown prompt)."""
         row = self._db.execute("SELECT max(number) FROM versions WHERE name = ?", (name,)).fetchone()
         return row[0] or 0
 
@@ -255,10 +256,6 @@ class VersionIndex:
             "SELECT number FROM versions WHERE name = ? AND commit_id = ?", (name, commit)
         ).fetchone()
         return row[0] if row else None
-
-    def count(self, name: str) -> int:
-        """How many versions ``name`` has had (0 for an unknown prompt)."""
-        return self._count(name)
 
     def versions(self, name: str) -> list[VersionRow]:
         """Every version of ``name``, oldest first."""
