@@ -26,12 +26,12 @@ from .errors import (
     ProtectedAlias,
     VersionNotFound,
 )
+from .formats.promptfile import PromptContent
 from .models import AliasMove, PromptSummary, PromptVersion, VersionInfo
-from .promptfile import PromptContent
 from .registry import Registry
 
 if TYPE_CHECKING:
-    from .lockfile import Lock, LockDrift, LockedPrompt
+    from .formats.lockfile import Lock, LockDrift, LockedPrompt
 
 __version__ = "0.1.0"
 

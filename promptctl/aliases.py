@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .aliaslog import ALIAS_LOG_REF, decode_move, encode_move
-from .config import committed_config
 from .errors import AliasMovedOnRemote, AliasNotFound, InvalidInput, ProtectedAlias
+from .formats.aliaslog import ALIAS_LOG_REF, decode_move, encode_move
+from .formats.config import RegistryConfig, parse_config
 from .gitrepo import Ref
+from .location import CONFIG_FILE
 from .models import AliasMove
 from .push import LeaseLost, push_alias, restore_alias
 from .versions import Versions, alias_ref
 
 if TYPE_CHECKING:
+    from .gitrepo import GitRepo
     from .index import VersionIndex, VersionRow
 
 
@@ -133,3 +135,16 @@ class Aliases:
         if row is not None:
             held[row.commit] = row.number
         return held
+
+
+def committed_config(repo: GitRepo, prefix: str = "") -> RegistryConfig:
+    """The settings of ``promptctl.yaml`` as committed on the current branch.
+
+    ``prefix`` is the registry's folder in the repository (``""`` or ``"folder/"``). The
+    committed file, not the working copy: a protection is changed by a reviewed commit,
+    never by an unsaved local edit.
+    """
+    path = f"{prefix}{CONFIG_FILE}"
+    head = repo.head()
+    data = repo.read_blob(head.commit, path) if head.commit else None
+    return parse_config(data.decode("utf-8", "replace") if data else "", path)

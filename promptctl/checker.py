@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidPromptFile
-from .promptfile import find_problems
+from .formats.promptfile import find_problems
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from . import promptfile
-from . import template as tmpl
 from .errors import Conflict, InvalidName, PromptctlError
+from .formats import promptfile
+from .formats import template as tmpl
+from .formats.references import validate_name
 from .gitrepo import GitRepo, LogEntry
-from .refs import validate_name
 
 SCHEMA_VERSION = "1"
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from . import template as tmpl
-from .refs import URI_SCHEME
+from .formats import template as tmpl
+from .formats.references import URI_SCHEME
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import NotFound
-from .lockfile import (
+from .formats.lockfile import (
     Lock,
     LockDrift,
     LockedPrompt,
@@ -25,7 +25,7 @@ from .lockfile import (
     content_hash,
     read_lock,
 )
-from .refs import PromptRef, parse_ref
+from .formats.references import PromptRef, parse_ref
 from .versions import Versions
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .aliaslog import ALIAS_LOG_REF
 from .errors import Conflict, GitError, InvalidInput, PromptctlError
+from .formats.aliaslog import ALIAS_LOG_REF
 from .gitrepo import GitRepo, Head, LogEntry
 from .remote import FETCH_REFSPECS, REMOTE, REMOTE_LOG, tracking_ref
 

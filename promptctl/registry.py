@@ -22,8 +22,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from . import promptfile
 from .errors import InvalidInput, PromptNotFound, RegistryNotFound
+from .formats import promptfile
+from .formats.promptfile import PromptContent
+from .formats.references import (
+    PromptRef,
+    parse_author,
+    parse_ref,
+    parse_version_spec,
+    validate_alias,
+    validate_name,
+)
 from .gitrepo import GitRepo
 from .index import Progress
 from .location import CONFIG_FILE, given, is_remote, locate
@@ -36,23 +45,14 @@ from .models import (
     RegisterResult,
     VersionInfo,
 )
-from .promptfile import PromptContent
-from .refs import (
-    PromptRef,
-    parse_author,
-    parse_ref,
-    parse_version_spec,
-    validate_alias,
-    validate_name,
-)
 from .versions import Versions
 
 # What only some methods need is imported in them: `promptctl load` must not pay for
 # writing, aliases, lock files, remotes, reviews or the search filter (STYLE: start-up light).
 if TYPE_CHECKING:
     from .aliases import Aliases
-    from .config import RegistryConfig
-    from .lockfile import Lock, LockDrift
+    from .formats.config import RegistryConfig
+    from .formats.lockfile import Lock, LockDrift
     from .pinning import Pinning
     from .remote import RemoteClone
     from .review import Review
@@ -185,7 +185,7 @@ class Registry:
 
         With ``lock_file`` (see :meth:`lock`) the reference is resolved through the lock
         file instead: the pinned version is loaded, wherever the alias points now, and its
-        content must hash to the pin (else :class:`~promptctl.lockfile.LockMismatch`). A
+        content must hash to the pin (else :class:`~promptctl.formats.lockfile.LockMismatch`). A
         reference the file does not pin is an error naming the file. Such loads are
         cached for good, like loads by version (``0`` still bypasses the cache).
         """
@@ -230,7 +230,7 @@ class Registry:
 
     def search_prompts(self, filter_string: str | None = None) -> list[PromptSummary]:
         """Prompts matching a filter (SPEC §6), e.g. ``"tags.team = 'support' AND alias = 'production'"``."""
-        from .search import parse_filter
+        from .formats.search_filter import parse_filter
 
         predicate = parse_filter(filter_string or "")
         index = self._versions.index()
@@ -455,7 +455,7 @@ class Registry:
         The committed file, not the working copy: a protection is changed by a reviewed
         commit, never by an unsaved local edit.
         """
-        from .config import committed_config
+        from .aliases import committed_config
 
         return committed_config(self.repo, self.prefix)
 

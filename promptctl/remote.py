@@ -34,8 +34,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .aliaslog import ALIAS_LOG_REF
 from .errors import InvalidInput, RegistryUnreachable, RemoteUnreachable
+from .formats.aliaslog import ALIAS_LOG_REF
 from .gitrepo import GitRepo
 from .location import split_location
 

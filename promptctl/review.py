@@ -42,10 +42,10 @@ from typing import Any
 
 from .compare import diff_versions
 from .errors import InvalidName, InvalidPromptFile
+from .formats.promptfile import PromptContent, parse_prompt
+from .formats.references import validate_name
 from .gitrepo import FileChange, GitRepo
 from .models import PromptDiff, PromptVersion
-from .promptfile import PromptContent, parse_prompt
-from .refs import validate_name
 
 STATUSES: tuple[str, ...] = ("added", "removed", "renamed", "changed")
 """The kinds of change, in the order counts are shown."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import promptfile
 from .errors import (
     AliasNotFound,
     GitError,
@@ -22,10 +21,11 @@ from .errors import (
     RemoteUnreachable,
     VersionNotFound,
 )
+from .formats import promptfile
+from .formats.references import PromptRef
 from .gitrepo import GitRepo, Head, LogEntry, Ref
 from .index import Progress, ShallowHistory, VersionIndex, VersionRow
 from .models import PromptVersion
-from .refs import PromptRef
 
 if TYPE_CHECKING:
     from .remote import RemoteClone

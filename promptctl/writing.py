@@ -13,7 +13,7 @@ import functools
 from typing import TYPE_CHECKING
 
 from .errors import Conflict
-from .refs import parse_author
+from .formats.references import parse_author
 
 if TYPE_CHECKING:
     from .gitrepo import GitRepo, Head, LogEntry

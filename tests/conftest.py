@@ -8,10 +8,8 @@ first commit about twenty.
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,24 +17,7 @@ import pytest
 
 from promptctl import Registry
 
-AUTHOR = ("Test Author", "author@example.com")
-_clock = itertools.count(1_700_000_000, 60)
-
-
-def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    """Run git in ``cwd`` and return its stdout; fail the test on a non-zero exit."""
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
-    )
-    assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
-    return result.stdout
-
-
-def tick() -> None:
-    """Advance the test clock: the next commit gets a later, reproducible date."""
-    stamp = f"@{next(_clock)} +0000"
-    os.environ["GIT_AUTHOR_DATE"] = stamp
-    os.environ["GIT_COMMITTER_DATE"] = stamp
+from .helpers import AUTHOR, Run, tick
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -87,3 +68,9 @@ def registry(repo_path: Path) -> Iterator[Registry]:
     reg = Registry(repo_path)
     yield reg
     reg.close()
+
+
+@pytest.fixture
+def run(repo_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
+    """The CLI, run in-process against ``repo_path``."""
+    return Run(repo_path, capsys)

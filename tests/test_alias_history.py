@@ -12,14 +12,12 @@ from pathlib import Path
 import pytest
 
 from promptctl import InvalidInput, PromptNotFound, Registry, VersionNotFound
-from promptctl.aliaslog import ALIAS_LOG_REF
-from promptctl.config import AliasPolicy, parse_config
 from promptctl.errors import Conflict, InvalidConfig, ProtectedAlias
+from promptctl.formats.aliaslog import ALIAS_LOG_REF
+from promptctl.formats.config import AliasPolicy, parse_config
 from promptctl.gitrepo import GitRepo
 
-from .conftest import AUTHOR, git, tick
-from .test_cli import Run
-from .test_registry import register_n, snapshot
+from .helpers import AUTHOR, Run, git, register_n, snapshot, tick
 
 PROTECTED = """version: 1
 protected_aliases:
@@ -43,11 +41,6 @@ def protect(repo_path: Path, text: str = PROTECTED) -> None:
 def log_commits(repo_path: Path) -> list[str]:
     """The alias log's commits, newest first, as ``<commit> <parents…>`` lines."""
     return git(repo_path, "rev-list", "--parents", ALIAS_LOG_REF).splitlines()
-
-
-@pytest.fixture
-def run(repo_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
-    return Run(repo_path, capsys)
 
 
 # -- what is recorded ------------------------------------------------------------------------

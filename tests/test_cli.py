@@ -7,33 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from promptctl.cli import main
-
-from .conftest import git
-from .test_registry import snapshot
-
-
-class Run:
-    """Run ``promptctl`` in-process against one registry and capture what it prints."""
-
-    def __init__(self, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.repo = repo
-        self.capsys = capsys
-
-    def __call__(self, *args: str, registry: bool = True) -> tuple[int, str, str]:
-        argv = (["--registry", str(self.repo)] if registry else []) + list(args)
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-
-@pytest.fixture
-def run(repo_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
-    return Run(repo_path, capsys)
+from .helpers import Run, git, snapshot
 
 
 def test_register_load_show_history(run: Run) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from promptctl.gitobjects import BLOB_MODE, serialize_tree, tree_with_file, write_object
 
-from .conftest import git
+from .helpers import git
 
 
 def _store(repo: Path) -> tuple[object, object]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from promptctl import Conflict, NotFound, Registry
-from promptctl.lockfile import (
+from promptctl.formats.lockfile import (
     InvalidLockFile,
     Lock,
     LockedPrompt,
@@ -22,8 +22,7 @@ from promptctl.lockfile import (
     write_lock,
 )
 
-from .conftest import git, tick
-from .test_cli import Run
+from .helpers import Run, git, tick
 
 NAME = "support/summarize"
 COMMIT = "a" * 40

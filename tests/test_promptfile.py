@@ -1,4 +1,4 @@
-"""Tests for promptctl.promptfile: reading, checking and writing prompt files (SPEC §2)."""
+"""Tests for promptctl.formats.promptfile: reading, checking and writing prompt files (SPEC §2)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptctl import promptfile
 from promptctl.errors import InvalidInput, InvalidPromptFile
-from promptctl.promptfile import (
+from promptctl.formats import promptfile
+from promptctl.formats.promptfile import (
     MODEL_CONFIG_FIELDS,
     PromptContent,
     dump_prompt,

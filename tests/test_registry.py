@@ -22,24 +22,9 @@ from promptctl import (
 )
 from promptctl.errors import InvalidReference, MissingVariables
 
-from .conftest import git, tick
+from .helpers import git, register_n, snapshot, tick
 
 TEXT = "Summarize {{ ticket }} in {{n}} sentences.\n"
-
-
-def snapshot(path: Path) -> tuple[str, str, str]:
-    """What a failed command must leave untouched: HEAD, status, and every ref."""
-    return (
-        git(path, "rev-parse", "HEAD"),
-        git(path, "status", "--porcelain", "--untracked-files=all"),
-        git(path, "for-each-ref"),
-    )
-
-
-def register_n(registry: Registry, name: str, count: int) -> None:
-    for i in range(1, count + 1):
-        tick()
-        registry.register_prompt(name, f"Version {i} of {{{{x}}}}\n", f"note {i}")
 
 
 def test_versions_are_numbered_along_history(registry: Registry) -> None:

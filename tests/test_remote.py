@@ -17,8 +17,7 @@ from promptctl.errors import (
 )
 from promptctl.remote import FETCH_REFSPECS
 
-from .conftest import git, tick
-from .test_registry import register_n
+from .helpers import git, register_n, tick
 
 LOG = "refs/promptctl/alias-log"
 PRODUCTION = "refs/tags/prompts/s@production"

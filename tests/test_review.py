@@ -10,14 +10,7 @@ import pytest
 from promptctl import NotFound, Registry
 from promptctl.review import PromptChange, Review
 
-from .conftest import git, tick
-from .test_cli import Run
-from .test_registry import snapshot
-
-
-@pytest.fixture
-def run(repo_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
-    return Run(repo_path, capsys)
+from .helpers import Run, git, snapshot, tick
 
 
 def commit_all(path: Path, message: str) -> None:

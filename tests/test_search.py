@@ -1,4 +1,4 @@
-"""Tests for promptctl.search: the filter grammar of SPEC §6, its errors and its semantics."""
+"""Tests for promptctl.formats.search_filter: the filter grammar of SPEC §6, its errors and its semantics."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from promptctl.errors import EXIT_USAGE, InvalidFilter
-from promptctl.search import MAX_DEPTH, SearchRecord, parse_filter
+from promptctl.formats.search_filter import MAX_DEPTH, SearchRecord, parse_filter
 
 
 @dataclass(frozen=True)

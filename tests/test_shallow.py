@@ -11,8 +11,7 @@ import pytest
 from promptctl import Conflict, Registry
 from promptctl.index import ShallowHistory
 
-from .conftest import git, tick
-from .test_cli import Run
+from .helpers import Run, git, tick
 
 
 @pytest.fixture

@@ -9,23 +9,23 @@ from pathlib import Path
 
 from promptctl import Registry
 from promptctl.cli import lock as lock_command
-from promptctl.lockfile import DEFAULT_LOCK_FILE
+from promptctl.formats.lockfile import DEFAULT_LOCK_FILE
 
 # Modules a load by alias never needs: each costs milliseconds on every start.
 NOT_ON_THE_LOAD_PATH = (
     "git",  # GitPython: ~50 ms
     "rich",
     "promptctl.aliases",
-    "promptctl.aliaslog",
+    "promptctl.formats.aliaslog",
     "promptctl.compare",
-    "promptctl.config",
+    "promptctl.formats.config",
     "promptctl.gitobjects",
-    "promptctl.lockfile",
+    "promptctl.formats.lockfile",
     "promptctl.pinning",
     "promptctl.push",
     "promptctl.remote",
     "promptctl.review",
-    "promptctl.search",
+    "promptctl.formats.search_filter",
     "promptctl.writing",
 )
 

@@ -1,4 +1,4 @@
-"""Tests for promptctl.template: variables, format, partial format, single-brace conversion."""
+"""Tests for promptctl.formats.template: variables, format, partial format, single-brace conversion."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from promptctl.errors import InvalidInput, MissingVariables
-from promptctl.template import (
+from promptctl.formats.template import (
     find_variables,
     format_template,
     template_text,

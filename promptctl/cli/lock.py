@@ -37,7 +37,7 @@ def lock(
     are resolved again. --check exits 1 when running the same command without it would
     change the file (an alias moved, a prompt file differs), 0 when the file is current.
     """
-    from ..lockfile import read_lock, write_lock
+    from ..formats.lockfile import read_lock, write_lock
 
     st = state(ctx)
     if check:

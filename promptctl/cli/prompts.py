@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import InvalidInput
-from ..promptfile import PromptContent, parse_prompt_source
+from ..formats.promptfile import PromptContent, parse_prompt_source
 from . import views
 from .state import parse_pairs, state
 

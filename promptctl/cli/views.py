@@ -25,7 +25,7 @@ from ..models import (
 
 if TYPE_CHECKING:
     from ..checker import CheckReport
-    from ..lockfile import Lock, LockDrift
+    from ..formats.lockfile import Lock, LockDrift
     from ..review import PromptChange, Review
 
 

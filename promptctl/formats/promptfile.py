@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InvalidPromptFile
+from ..errors import InvalidPromptFile
 
 try:  # libyaml's parser: parsing is on the hot path of every load
     from yaml import CSafeLoader as _SafeLoader

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias, overload
 
-from .errors import InvalidInput, MissingVariables
+from ..errors import InvalidInput, MissingVariables
 
 Template: TypeAlias = str | list[dict[str, Any]]
 """Text (``str``) or chat messages (``list`` of dicts with ``role`` and ``content``)."""

@@ -29,8 +29,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .gitrepo import LogEntry
-from .models import AliasMove
+from ..gitrepo import LogEntry
+from ..models import AliasMove
 
 ALIAS_LOG_REF = "refs/promptctl/alias-log"
 _RECORD_FORMAT = 1

@@ -35,8 +35,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .errors import Conflict, InvalidFile, InvalidInput, NotFound, PromptctlError
-from .refs import parse_ref
+from ..errors import Conflict, InvalidFile, InvalidInput, NotFound, PromptctlError
+from .references import parse_ref
 
 LOCK_FORMAT = 1
 DEFAULT_LOCK_FILE = "promptctl.lock"

@@ -44,7 +44,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .errors import InvalidFilter
+from ..errors import InvalidFilter
 
 __all__ = ["Predicate", "SearchRecord", "parse_filter"]
 

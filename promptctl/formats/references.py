@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import InvalidInput, InvalidName, InvalidReference
+from ..errors import InvalidInput, InvalidName, InvalidReference
 
 MAX_NAME_LENGTH = 200
 MAX_ALIAS_LENGTH = 100

@@ -19,14 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .errors import InvalidConfig, InvalidInput
-from .location import CONFIG_FILE
-from .refs import validate_alias
-
-if TYPE_CHECKING:
-    from .gitrepo import GitRepo
+from ..errors import InvalidConfig, InvalidInput
+from .references import validate_alias
 
 CONFIG_VERSION = 1
 
@@ -53,21 +49,8 @@ class RegistryConfig:
         return self.protected_aliases.get(alias)
 
 
-def committed_config(repo: GitRepo, prefix: str = "") -> RegistryConfig:
-    """The settings of ``promptctl.yaml`` as committed on the current branch.
-
-    ``prefix`` is the registry's folder in the repository (``""`` or ``"folder/"``). The
-    committed file, not the working copy: a protection is changed by a reviewed commit,
-    never by an unsaved local edit.
-    """
-    path = f"{prefix}{CONFIG_FILE}"
-    head = repo.head()
-    data = repo.read_blob(head.commit, path) if head.commit else None
-    return parse_config(data.decode("utf-8", "replace") if data else "", path)
-
-
 @lru_cache(maxsize=16)
-def parse_config(text: str, source: str = CONFIG_FILE) -> RegistryConfig:
+def parse_config(text: str, source: str = "promptctl.yaml") -> RegistryConfig:
     """Parse and validate the text of ``promptctl.yaml``; errors name ``source`` and the key."""
     import yaml
 

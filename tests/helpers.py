@@ -1,0 +1,69 @@
+"""What the tests share: running git and the CLI, a ticking clock, a repository's state.
+
+Fixtures live in ``conftest.py``; plain helpers live here, so that no test module imports
+another.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from promptctl import Registry
+from promptctl.cli import main
+
+AUTHOR = ("Test Author", "author@example.com")
+_clock = itertools.count(1_700_000_000, 60)
+
+
+def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run git in ``cwd`` and return its stdout; fail the test on a non-zero exit."""
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
+    return result.stdout
+
+
+def tick() -> None:
+    """Advance the test clock: the next commit gets a later, reproducible date."""
+    stamp = f"@{next(_clock)} +0000"
+    os.environ["GIT_AUTHOR_DATE"] = stamp
+    os.environ["GIT_COMMITTER_DATE"] = stamp
+
+
+def snapshot(path: Path) -> tuple[str, str, str]:
+    """What a failed command must leave untouched: HEAD, status, and every ref."""
+    return (
+        git(path, "rev-parse", "HEAD"),
+        git(path, "status", "--porcelain", "--untracked-files=all"),
+        git(path, "for-each-ref"),
+    )
+
+
+def register_n(registry: Registry, name: str, count: int) -> None:
+    for i in range(1, count + 1):
+        tick()
+        registry.register_prompt(name, f"Version {i} of {{{{x}}}}\n", f"note {i}")
+
+
+class Run:
+    """Run ``promptctl`` in-process against one registry and capture what it prints."""
+
+    def __init__(self, repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.repo = repo
+        self.capsys = capsys
+
+    def __call__(self, *args: str, registry: bool = True) -> tuple[int, str, str]:
+        argv = (["--registry", str(self.repo)] if registry else []) + list(args)
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = self.capsys.readouterr()
+        return code, out, err
