@@ -12,7 +12,7 @@ mirror MLflow's Prompt Registry so that moving over is an import change::
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .errors import (
     AliasNotFound,
@@ -55,7 +55,11 @@ __all__ = [
     "Registry",
     "VersionInfo",
     "VersionNotFound",
+    "delete_prompt_alias",
     "load_prompt",
+    "register_prompt",
+    "search_prompts",
+    "set_prompt_alias",
 ]
 
 _default: Registry | None = None
@@ -64,19 +68,60 @@ _default: Registry | None = None
 def __getattr__(name: str) -> Any:
     # Lock-file types are imported when first asked for: `promptctl load` never needs them.
     if name in ("Lock", "LockDrift", "LockedPrompt"):
-        from . import lockfile
+        from .formats import lockfile
 
         return getattr(lockfile, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_prompt(name_or_uri: str, version: int | None = None, *,
-                cache_ttl_seconds: float | None = None,
-                lock_file: str | os.PathLike[str] | None = None) -> PromptVersion:
-    """Load a prompt from the default registry (``$PROMPTCTL_REGISTRY`` or the current one)."""
+def default_registry() -> Registry:
+    """The registry the module-level functions use: ``$PROMPTCTL_REGISTRY``, else the one
+    containing the current directory (opened on first use, then kept)."""
     global _default
     if _default is None:
         _default = Registry()
-    return _default.load_prompt(name_or_uri, version, cache_ttl_seconds=cache_ttl_seconds,
-                                lock_file=lock_file)
+    return _default
 
+
+# MLflow's module-level functions (``mlflow.genai.*``), on the default registry.
+
+
+def register_prompt(name: str, template: Any, commit_message: str | None = None,
+                    tags: dict[str, str] | None = None,
+                    response_format: dict[str, Any] | None = None,
+                    model_config: dict[str, Any] | None = None) -> PromptVersion:
+    """Register a new version on the default registry (see :meth:`Registry.register_prompt`)."""
+    return default_registry().register_prompt(name, template, commit_message, tags,
+                                              response_format, model_config)
+
+
+@overload
+def load_prompt(name_or_uri: str, version: int | str | None = None,
+                allow_missing: Literal[False] = False, cache_ttl_seconds: float | None = None,
+                *, lock_file: str | os.PathLike[str] | None = None) -> PromptVersion: ...
+@overload
+def load_prompt(name_or_uri: str, version: int | str | None = None, allow_missing: bool = False,
+                cache_ttl_seconds: float | None = None,
+                *, lock_file: str | os.PathLike[str] | None = None) -> PromptVersion | None: ...
+def load_prompt(name_or_uri: str, version: int | str | None = None, allow_missing: bool = False,
+                cache_ttl_seconds: float | None = None,
+                *, lock_file: str | os.PathLike[str] | None = None) -> PromptVersion | None:
+    """Load a prompt from the default registry (see :meth:`Registry.load_prompt`)."""
+    return default_registry().load_prompt(name_or_uri, version, allow_missing, cache_ttl_seconds,
+                                          lock_file=lock_file)
+
+
+def search_prompts(filter_string: str | None = None, max_results: int | None = None,
+                   order_by: list[str] | None = None) -> list[PromptSummary]:
+    """Search the default registry (see :meth:`Registry.search_prompts`)."""
+    return default_registry().search_prompts(filter_string, max_results, order_by)
+
+
+def set_prompt_alias(name: str, alias: str, version: int) -> None:
+    """Point an alias on the default registry (see :meth:`Registry.set_alias`)."""
+    default_registry().set_prompt_alias(name, alias, version)
+
+
+def delete_prompt_alias(name: str, alias: str) -> None:
+    """Delete an alias on the default registry (see :meth:`Registry.delete_alias`)."""
+    default_registry().delete_prompt_alias(name, alias)

@@ -1,4 +1,4 @@
-"""The one exception tree of promptctl.
+"""The one exception tree of promptctl: every exception it raises is defined here.
 
 Every error a user can meet is a :class:`PromptctlError`. Each subclass builds its own
 one-line message from its fields and carries the exit code the CLI returns for it, so
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-# Exit codes, as SPEC §5 names them.
+# Exit codes: what scripts and CI branch on.
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -90,7 +90,7 @@ class InvalidFile(InvalidInput):
 
 
 class InvalidPromptFile(InvalidFile):
-    """A prompt file that is not valid YAML or breaks the schema of SPEC §2."""
+    """A prompt file that is not valid YAML or breaks the prompt-file schema."""
 
 
 class NotFound(PromptctlError):
@@ -130,12 +130,20 @@ class VersionNotFound(NotFound):
 
 
 class AliasNotFound(NotFound):
-    """The prompt has no such alias; names the aliases it does have."""
+    """The prompt has no such alias; names the aliases it does have.
 
-    def __init__(self, name: str, alias: str, existing: Iterable[str]) -> None:
+    ``why`` is set when the alias tag exists but resolves to no version here.
+    """
+
+    def __init__(self, name: str, alias: str, existing: Iterable[str],
+                 why: str | None = None) -> None:
         self.name = name
         self.alias = alias
         self.existing = tuple(sorted(existing))
+        self.why = why
+        if why is not None:
+            super().__init__(f"alias {alias!r} of {name!r} resolves to no version: {why}")
+            return
         have = ", ".join(self.existing) if self.existing else "none"
         super().__init__(f"prompt {name!r} has no alias {alias!r} (aliases: {have})")
 
@@ -205,4 +213,88 @@ class AliasMovedOnRemote(Conflict):
             f"alias {alias!r} of {name!r} moved on the remote since it was read: "
             f"ours {ours}, theirs {theirs}; nothing was pushed and the local alias now "
             "matches the remote"
+        )
+
+
+class IdentityMissing(InvalidInput):
+    """Git has no user name or email to write commits with."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "git does not know who you are: run 'git config --global user.name \"Your Name\"' "
+            "and 'git config --global user.email you@example.com', or pass --author 'Name <email>'"
+        )
+
+
+class RefLocked(Conflict):
+    """Git could not take a lock file (``….lock``): another git process holds it, or a
+    crashed one left it behind. ``lock_file`` is its path when git named it."""
+
+    def __init__(self, command: str, detail: str) -> None:
+        import re
+
+        self.command = command
+        self.detail = detail
+        found = re.search(r"'([^']+\.lock)'", detail)
+        self.lock_file = found.group(1) if found else None
+        what = self.lock_file or "a lock file"
+        super().__init__(
+            f"git {command}: {what} exists: another git process is writing; if none is "
+            "running, a crashed one left it behind: remove it and try again"
+        )
+
+
+class ShallowHistory(Conflict):
+    """The clone is shallow: version numbers cannot be counted from a cut history.
+
+    ``failure`` says why promptctl could not deepen it itself.
+    """
+
+    def __init__(self, failure: str | None = None) -> None:
+        self.failure = failure
+        why = f" and could not be deepened ({failure})" if failure else ""
+        super().__init__(
+            f"this is a shallow clone{why}, so version numbers cannot be counted; "
+            "run 'git fetch --unshallow --tags' (in CI: checkout with fetch-depth: 0)"
+        )
+
+
+class LockFileError(PromptctlError):
+    """A lock file could not be written."""
+
+
+class LockFileNotFound(NotFound):
+    """No lock file where one was named."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"no lock file at {path} (make one: promptctl lock REF…)")
+
+
+class InvalidLockFile(InvalidFile):
+    """A lock file that is not valid JSON or breaks its schema."""
+
+
+class NotLocked(NotFound):
+    """A load through a lock file of a reference the file does not pin."""
+
+    def __init__(self, ref: str, path: str) -> None:
+        self.ref = ref
+        self.path = path
+        super().__init__(
+            f"{ref} is not pinned in lock file {path} "
+            "(run 'promptctl lock' with every reference the application loads)"
+        )
+
+
+class LockMismatch(Conflict):
+    """The registry no longer holds what a lock file pinned (history rewritten, file edited)."""
+
+    def __init__(self, ref: str, path: str, problem: str) -> None:
+        self.ref = ref
+        self.path = path
+        self.problem = problem
+        super().__init__(
+            f"{ref} does not match lock file {path}: {problem}; "
+            "see 'promptctl lock --check', then re-lock or restore the history"
         )

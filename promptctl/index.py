@@ -1,34 +1,51 @@
-"""The version index: prompt versions numbered once, kept in SQLite, updated incrementally.
+"""The version index: every prompt version numbered once, kept in SQLite, grown incrementally.
 
-Numbering versions means walking the first-parent history of the branch. Doing that on
-every call costs tens of milliseconds for a long history, so the walk is done once and
-its result kept in ``<git-common-dir>/promptctl/``: one database per registry folder and
-branch. Each row is a version (name, number, commit, blob, author, date, message); a
-second table holds the parsed metadata of every prompt's newest version for ``list`` and
-``search``.
+One database per registry folder and branch, in ``<git-common-dir>/promptctl/``. Each
+row is a version (name, number, commit, blob, author, date, note); a second table holds
+the parsed metadata of every prompt's newest version for ``list`` and ``search``; a
+third, the findings of the last rebuild (numbers that changed meaning, records that
+lost a clash), which ``check`` and loads report.
 
-The index records the commit it was built for. Before any read the caller passes the
-current tip; if history only grew along the first-parent line, the new commits are
-appended; if it was rewritten (rebase, reset, force-push, another branch), the index is
-rebuilt from scratch. So it can be stale only between two reads, never in one.
+How versions are numbered, walking the branch's first-parent line oldest first:
+
+* A commit carrying a valid version record (``formats.records``: the trailer's tree is
+  the commit's own) changed the file the record names. A *final* record claims its
+  number; a *draft* (made off the registry branch) only says which file changed.
+* Final records on commits a merge brings in from the side claim their numbers before
+  anything else is numbered: a merge whose first parent is a local commit and whose
+  second is the remote's tip (``git pull`` with merge) must not give the remote's
+  version 3 to the local commit.
+* Every other change of a prompt file (a hand edit, a merge, a rebased or squashed
+  commit, a draft) is the next number not taken or claimed. A merge that brings in a
+  recorded version unchanged makes no new version: that version is in force.
+
+Before any read the caller passes the current tip. If the branch only grew, the new
+commits are numbered on top of the stored rows; if it was rewritten (reset, rebase,
+force-push), or a merge brings a claim the stored numbering gave away, the index is
+rebuilt and every number whose content changed is kept as a finding. The database is a
+cache of what history says: a corrupt or unreadable one is thrown away and rebuilt.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .errors import Conflict, InvalidName, PromptctlError
-from .formats import promptfile
-from .formats import template as tmpl
+from .errors import Conflict, InvalidName, PromptctlError, ShallowHistory
+from .formats.records import parse_records, strip_records
 from .formats.references import validate_name
-from .gitrepo import GitRepo, LogEntry
 
-SCHEMA_VERSION = "1"
+if TYPE_CHECKING:
+    from .git import Repo
+    from .git.history import Commit
+
+SCHEMA_VERSION = "2"
 
 Progress = Callable[[int, int], None]
 """Called with (commits read, commits in all) while the index is built from scratch."""
@@ -37,20 +54,28 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS versions (
     name TEXT NOT NULL, number INTEGER NOT NULL, commit_id TEXT NOT NULL, blob TEXT NOT NULL,
-    author TEXT, email TEXT, timestamp INTEGER, message TEXT,
+    author TEXT, email TEXT, timestamp INTEGER, message TEXT, kind TEXT,
     PRIMARY KEY (name, number)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS versions_by_commit ON versions (name, commit_id);
+CREATE INDEX IF NOT EXISTS versions_by_blob ON versions (name, blob);
 CREATE TABLE IF NOT EXISTS latest (
     name TEXT PRIMARY KEY, number INTEGER, commit_id TEXT, blob TEXT,
     description TEXT, tags TEXT, model_config TEXT, template_text TEXT, problem TEXT
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS findings (kind TEXT, name TEXT, number INTEGER, detail TEXT);
 """
+_BUSY_TIMEOUT_MS = 30_000  # another process writing its rows: they are written in one go
 
 
 @dataclass(frozen=True)
 class VersionRow:
-    """One indexed version of a prompt."""
+    """One indexed version of a prompt.
+
+    ``kind`` says how it got its number: ``final`` (a record made on the registry
+    branch), ``draft`` (a record made on another branch, numbered here) or ``derived``
+    (a hand edit, merge, rebased or squashed commit).
+    """
 
     name: str
     number: int
@@ -60,6 +85,7 @@ class VersionRow:
     email: str
     timestamp: int
     message: str
+    kind: str = "derived"
 
 
 @dataclass(frozen=True)
@@ -76,30 +102,38 @@ class LatestRow:
     problem: str | None
 
 
-class VersionIndex:
-    """The index of one registry folder on one branch of a repository."""
+@dataclass(frozen=True)
+class Finding:
+    """Something the last rebuild found wrong with the numbering: ``kind`` is ``renumbered``
+    (a number now names other content) or ``clash`` (two records claim one number)."""
 
-    def __init__(self, repo: GitRepo, prefix: str, branch: str | None) -> None:
+    kind: str
+    name: str
+    number: int
+    detail: str
+
+
+Summarize = Callable[["VersionRow"], tuple[Any, ...]]
+"""``row -> (description, tags json, model_config json, template text, problem)``."""
+
+
+class VersionIndex:
+    """The index of one registry folder on one branch of a repository.
+
+    ``summarize`` parses a newest version's file for the ``latest`` table. Not safe for
+    concurrent use by threads: the caller (``Registry``) serializes.
+    """
+
+    def __init__(self, repo: Repo, prefix: str, branch: str | None,
+                 summarize: Summarize) -> None:
         self._repo = repo
-        self._prefix = prefix
-        self._prompts_dir = f"{prefix}prompts/"
+        self._summarize = summarize
+        self.prompts_dir = f"{prefix}prompts/"
         key = hashlib.sha1(f"{prefix}\0{branch or 'HEAD'}".encode()).hexdigest()[:16]
-        folder = repo.common_dir / "promptctl"
-        try:
-            folder.mkdir(exist_ok=True)
-            self._db = sqlite3.connect(folder / f"index-{key}.sqlite", isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-        except (OSError, sqlite3.Error):
-            # A read-only repository: keep the index in memory for this process.
-            self._db = sqlite3.connect(":memory:", isolation_level=None)
-        self._db.executescript(_SCHEMA)
+        self._path = repo.common_dir / "promptctl" / f"index-{key}.sqlite"
         self._tip: str | None = None
         self._latest_cache: list[LatestRow] | None = None
-        if self._meta("schema") not in (None, SCHEMA_VERSION):
-            self._db.execute("DELETE FROM meta")
-        self._db.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,)
-        )
+        self._db = self._open()
 
     @property
     def tip(self) -> str | None:
@@ -110,184 +144,404 @@ class VersionIndex:
         """Close the database."""
         self._db.close()
 
+    # -- the database ----------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        for attempt in range(2):
+            try:
+                self._path.parent.mkdir(exist_ok=True)
+                db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False,
+                                     timeout=_BUSY_TIMEOUT_MS / 1000)
+            except (OSError, sqlite3.Error):
+                break  # a read-only repository: keep the index in memory for this process
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+                if _meta(db, "schema") != SCHEMA_VERSION:
+                    db.executescript("DELETE FROM meta; DELETE FROM versions; "
+                                     "DELETE FROM latest; DELETE FROM findings;")
+                    db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                db.execute("SELECT count(*) FROM versions").fetchone()
+                return db
+            except sqlite3.DatabaseError:
+                db.close()
+                if attempt == 0:  # corrupt or not a database: it is only a cache
+                    self._discard_file()
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        db.executescript(_SCHEMA)
+        db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        return db
+
+    def _discard_file(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                Path(f"{self._path}{suffix}").unlink()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The database for a read; a corrupt one is rebuilt from history on the next refresh."""
+        try:
+            yield self._db
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            self._discard_file()
+            self._db = self._open()
+            self._tip = None
+            raise Conflict(f"the version index was unreadable ({exc}) and has been reset; "
+                           "try again") from exc
+
     # -- keeping it current ---------------------------------------------------------------
 
-    def refresh(self, tip: str | None, progress: Progress | None = None,
-                *, made: LogEntry | None = None) -> None:
-        """Bring the index up to date with ``tip``, the branch's newest commit.
-
-        ``made`` is a commit the caller just made on top of the indexed tip: it is
-        recorded as it is, sparing a walk of the history (a git process).
-        """
+    def refresh(self, tip: str | None, progress: Progress | None = None) -> None:
+        """Bring the index up to date with ``tip``, the branch's newest commit."""
         if tip == self._tip and tip is not None:
             return
-        if tip is not None and self._repo.is_shallow():
-            raise ShallowHistory()
-        self._db.execute("BEGIN IMMEDIATE")  # one writer at a time across processes
         try:
-            stored = self._meta("tip")
-            if stored != tip:
-                if made is not None and made.commit == tip and made.parents[:1] == (stored,):
-                    appended: list[LogEntry] | None = [made]
-                else:
-                    appended = self._appended(stored, tip) if stored and tip else None
-                if appended is not None:
-                    self._apply(appended, progress and (lambda n: progress(n, len(appended))))
-                else:
-                    self._db.execute("DELETE FROM versions")
-                    self._db.execute("DELETE FROM latest")
-                    if tip:
-                        entries = self._repo.log_first_parent(tip, paths=[self._prompts_dir])
-                        total = self._repo.count_first_parent(tip) if progress else 0
-                        self._apply(entries, progress and (lambda n: progress(n, total)))
-                        if progress:
-                            progress(total, total)  # the walk skips commits not touching prompts
-                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (tip,))
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+            stored = _meta(self._db, "tip")
+        except sqlite3.DatabaseError:
+            self._reset_database()
+            stored = None
         if stored != tip:
+            if tip is not None and self._repo.refs.is_shallow():
+                raise ShallowHistory()
+            self._update(stored, tip, progress)
             self._latest_cache = None
         self._tip = tip
 
-    def _appended(self, stored: str, tip: str) -> list[LogEntry] | None:
-        """The commits ``tip`` adds to ``stored`` along the first-parent line, or ``None``
-        when history was rewritten (then ``stored`` is not the first parent of the oldest).
+    def _reset_database(self) -> None:
+        self._db.close()
+        self._discard_file()
+        self._db = self._open()
 
-        One git process: the walk itself proves the chain, no separate ancestry check.
-        """
-        entries = list(self._repo.log_first_parent(tip, since=stored))
-        if entries and entries[0].parents[:1] == (stored,):
-            return entries
-        return None
+    def _update(self, stored: str | None, tip: str | None, progress: Progress | None) -> None:
+        if tip is None:
+            self._write(_Plan(rebuild=True), None)
+            return
+        plan = None
+        if stored is not None:
+            plan = self._plan(tip, stored, None)
+        if plan is None or plan.rebuild:
+            previous = self._all_rows() if stored is not None else {}
+            plan = self._plan(tip, None, progress)
+            assert plan is not None
+            plan.findings.extend(_renumbered(previous, plan.rows))
+        self._write(plan, tip)
 
-    def _apply(self, entries: Iterable[LogEntry], progress: Callable[[int], None] | None) -> None:
-        counts: dict[str, int] = {}
-        touched: dict[str, tuple[int, str, str] | None] = {}
-        rows = []
-        for seen, entry in enumerate(entries, 1):
-            for status, path, blob in entry.changes:
-                name = self._name_of(path)
-                if name is None:
-                    continue
-                if status == "D":
-                    touched[name] = None
-                    continue
-                if name not in counts:
-                    counts[name] = self.count(name)
-                counts[name] += 1
-                rows.append((name, counts[name], entry.commit, blob, entry.author,
-                             entry.email, entry.timestamp, entry.message))
-                touched[name] = (counts[name], entry.commit, blob)
-            if len(rows) >= 5000:  # in batches: a 100,000-version build stays small in memory
-                self._db.executemany("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?)", rows)
-                rows.clear()
-            if progress and seen % 1000 == 0:
-                progress(seen)
-        self._db.executemany("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?)", rows)
-        for name, newest in touched.items():
-            if newest is None:
-                self._db.execute("DELETE FROM latest WHERE name = ?", (name,))
-            else:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO latest VALUES (?,?,?,?,?,?,?,?,?)",
-                    (name, *newest, *self._summarize(name, newest[2])),
-                )
-
-    def _summarize(self, name: str, blob: str) -> tuple[Any, ...]:
-        found = self._repo.read_object(blob)
-        text = found[1].decode("utf-8", "replace") if found else ""
+    def _plan(self, tip: str, stored: str | None, progress: Progress | None) -> _Plan | None:
+        """What numbering the commits from ``stored`` (exclusive) to ``tip`` adds; ``None``
+        (or a plan asking for a rebuild) when history was rewritten."""
+        history = self._repo.history
         try:
-            content = promptfile.parse_prompt(text, self.path_of(name))
-        except PromptctlError as exc:
-            return (None, "{}", "{}", "", str(exc))
-        return (
-            content.description,
-            json.dumps(content.tags),
-            json.dumps(content.model_config, default=str),
-            tmpl.template_text(content.template),
-            None,
-        )
+            graph = history.graph(tip, since=stored)
+        except PromptctlError:
+            if stored is None:
+                raise
+            return None  # the stored tip is gone (reset and garbage-collected)
+        parents = dict(graph)
+        chain: list[str] = []
+        at: str | None = tip
+        while at is not None and at in parents:
+            chain.append(at)
+            at = parents[at][0] if parents[at] else None
+        if at != stored:
+            return None  # the first-parent line does not lead back to what we indexed
+        chain.reverse()
+        ids = [commit for commit, _ in graph]
+        commits: dict[str, Commit] = {}
+        for done, commit in enumerate(history.read_commits(ids), 1):
+            commits[commit.id] = commit
+            if progress and done % 1000 == 0:
+                progress(done, len(ids))
+        numbering = _Numbering(self, commits, parents, chain, incremental=stored is not None)
+        plan = numbering.run()
+        if progress:
+            progress(len(ids), len(ids))
+        return plan
 
-    def _name_of(self, path: str) -> str | None:
-        if not (path.startswith(self._prompts_dir) and path.endswith(".yaml")):
-            return None
-        name = path[len(self._prompts_dir):-len(".yaml")]
+    def _write(self, plan: _Plan, tip: str | None) -> None:
+        """Store a plan in one short transaction (the walk itself ran outside it, so other
+        processes reading or building meanwhile never wait for a long one)."""
+        latest = [(name, None if row is None else (row.number, row.commit, row.blob,
+                                                   *self._summarize(row)))
+                  for name, row in plan.latest.items()]
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
         try:
-            return validate_name(name)
-        except InvalidName:
-            return None  # a file promptctl could never address is not a prompt
+            if plan.rebuild:
+                for table in ("versions", "latest", "findings"):
+                    db.execute(f"DELETE FROM {table}")
+            db.executemany("INSERT OR REPLACE INTO versions VALUES (?,?,?,?,?,?,?,?,?)",
+                           [(r.name, r.number, r.commit, r.blob, r.author, r.email, r.timestamp,
+                             r.message, r.kind) for r in plan.rows])
+            for name, values in latest:
+                if values is None:
+                    db.execute("DELETE FROM latest WHERE name = ?", (name,))
+                else:
+                    db.execute("INSERT OR REPLACE INTO latest VALUES (?,?,?,?,?,?,?,?,?)",
+                               (name, *values))
+            db.executemany("INSERT INTO findings VALUES (?,?,?,?)",
+                           [(f.kind, f.name, f.number, f.detail) for f in plan.findings])
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (tip,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
-    def count(self, name: str) -> int:
-        """How many versions ``name`` has had (0 for an unknown prompt)."""
-        row = self._db.execute("SELECT max(number) FROM versions WHERE name = ?", (name,)).fetchone()
-        return row[0] or 0
-
-    def _meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+    def _all_rows(self) -> dict[tuple[str, int], VersionRow]:
+        rows = self._db.execute("SELECT * FROM versions").fetchall()
+        return {(r[0], r[1]): VersionRow(*r) for r in rows}
 
     # -- reading ---------------------------------------------------------------------------
 
+    def name_of(self, path: str) -> str | None:
+        """The prompt a repository path holds, or ``None`` when it is not a prompt file."""
+        if not (path.startswith(self.prompts_dir) and path.endswith(".yaml")):
+            return None
+        try:
+            return validate_name(path[len(self.prompts_dir):-len(".yaml")])
+        except InvalidName:
+            return None  # a file promptctl could never address is not a prompt
+
     def path_of(self, name: str) -> str:
         """The prompt file's path from the repository root."""
-        return f"{self._prompts_dir}{name}.yaml"
+        return f"{self.prompts_dir}{name}.yaml"
+
+    def count(self, name: str) -> int:
+        """The highest version number ``name`` has had (0 for an unknown prompt)."""
+        with self._reading() as db:
+            row = db.execute("SELECT max(number) FROM versions WHERE name = ?", (name,)).fetchone()
+        return int(row[0] or 0)
 
     def version(self, name: str, number: int) -> VersionRow | None:
         """Version ``number`` of ``name``."""
-        row = self._db.execute(
-            "SELECT * FROM versions WHERE name = ? AND number = ?", (name, number)
-        ).fetchone()
+        with self._reading() as db:
+            row = db.execute("SELECT * FROM versions WHERE name = ? AND number = ?",
+                             (name, number)).fetchone()
         return VersionRow(*row) if row else None
 
     def newest(self, name: str) -> VersionRow | None:
-        """The newest version of ``name`` while its file exists, else ``None``."""
-        row = self._db.execute(
-            "SELECT v.* FROM latest l JOIN versions v ON v.name = l.name AND v.number = l.number"
-            " WHERE l.name = ?",
-            (name,),
-        ).fetchone()
+        """The version of ``name`` in force at the tip while its file exists, else ``None``."""
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT v.* FROM latest l JOIN versions v ON v.name = l.name AND v.number = l.number"
+                " WHERE l.name = ?", (name,)).fetchone()
         return VersionRow(*row) if row else None
 
-    def number_of(self, name: str, commit: str) -> int | None:
+    def made_by(self, name: str, commit: str) -> VersionRow | None:
         """The version ``commit`` created for ``name``, if it created one."""
-        row = self._db.execute(
-            "SELECT number FROM versions WHERE name = ? AND commit_id = ?", (name, commit)
-        ).fetchone()
-        return row[0] if row else None
+        with self._reading() as db:
+            row = db.execute("SELECT * FROM versions WHERE name = ? AND commit_id = ?",
+                             (name, commit)).fetchone()
+        return VersionRow(*row) if row else None
+
+    def holding(self, name: str, blob: str) -> list[VersionRow]:
+        """The versions of ``name`` whose file is ``blob``, oldest first."""
+        with self._reading() as db:
+            rows = db.execute("SELECT * FROM versions WHERE name = ? AND blob = ? ORDER BY number",
+                              (name, blob)).fetchall()
+        return [VersionRow(*row) for row in rows]
 
     def versions(self, name: str) -> list[VersionRow]:
-        """Every version of ``name``, oldest first."""
-        rows = self._db.execute(
-            "SELECT * FROM versions WHERE name = ? ORDER BY number", (name,)
-        ).fetchall()
+        """Every version of ``name``, by number."""
+        with self._reading() as db:
+            rows = db.execute("SELECT * FROM versions WHERE name = ? ORDER BY number",
+                              (name,)).fetchall()
         return [VersionRow(*row) for row in rows]
+
+    def names(self) -> list[str]:
+        """Every prompt that ever had a version, sorted."""
+        with self._reading() as db:
+            return [r[0] for r in db.execute("SELECT DISTINCT name FROM versions ORDER BY name")]
 
     def latest_rows(self) -> list[LatestRow]:
         """Every prompt that exists now, with its newest metadata, sorted by name."""
         if self._latest_cache is None:
-            rows = self._db.execute(
-                "SELECT name, number, commit_id, description, tags, model_config, template_text,"
-                " problem FROM latest ORDER BY name"
-            ).fetchall()
+            with self._reading() as db:
+                rows = db.execute(
+                    "SELECT name, number, commit_id, description, tags, model_config,"
+                    " template_text, problem FROM latest ORDER BY name").fetchall()
             self._latest_cache = [
                 LatestRow(n, num, c, d, json.loads(t), json.loads(m), text, p)
                 for n, num, c, d, t, m, text, p in rows
             ]
         return self._latest_cache
 
+    def findings(self, name: str | None = None) -> list[Finding]:
+        """What the last rebuild found wrong with the numbering (of ``name``, or all)."""
+        with self._reading() as db:
+            if name is None:
+                rows = db.execute("SELECT * FROM findings ORDER BY name, number").fetchall()
+            else:
+                rows = db.execute("SELECT * FROM findings WHERE name = ? ORDER BY number",
+                                  (name,)).fetchall()
+        return [Finding(*row) for row in rows]
 
-class ShallowHistory(Conflict):
-    """The clone is shallow: version numbers cannot be counted from a cut history.
 
-    ``failure`` says why promptctl could not deepen it itself (see ``Registry``).
-    """
+@dataclass
+class _Plan:
+    """What a walk decided: rows to add, the newest version of each prompt it touched
+    (``None``: deleted), findings, and whether the stored rows are replaced."""
 
-    def __init__(self, failure: str | None = None) -> None:
-        self.failure = failure
-        why = f" and could not be deepened ({failure})" if failure else ""
-        super().__init__(
-            f"this is a shallow clone{why}, so version numbers cannot be counted; "
-            "run 'git fetch --unshallow --tags' (in CI: checkout with fetch-depth: 0)"
-        )
+    rebuild: bool = False
+    rows: list[VersionRow] = field(default_factory=list)
+    latest: dict[str, VersionRow | None] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+
+class _Numbering:
+    """One walk of new commits: the rules of the module docstring, applied in order."""
+
+    def __init__(self, index: VersionIndex, commits: dict[str, Commit],
+                 parents: dict[str, tuple[str, ...]], chain: Sequence[str], *,
+                 incremental: bool) -> None:
+        self.index = index
+        self.commits = commits
+        self.parents = parents
+        self.chain = chain
+        self.incremental = incremental
+        self.plan = _Plan(rebuild=not incremental)
+        self._taken: dict[str, dict[int, VersionRow]] = {}  # name -> number -> row
+        self._reserved: dict[str, set[int]] = {}
+
+    def run(self) -> _Plan:
+        on_chain = set(self.chain)
+        records = {cid: self._valid_records(c) for cid, c in self.commits.items()}
+        for cid in self.commits:  # parents before children: the graph's order
+            if cid not in on_chain:
+                for record in records[cid]:
+                    if record.final:
+                        self._reserved.setdefault(record.name, set()).add(record.number)
+        seen: set[str] = set()
+        changes = self._diffs([c for c in self.chain if not records[c]])
+        for commit in self.chain:
+            brought: dict[str, VersionRow] = {}
+            for side in self._brought_in(commit, seen):
+                for record in records[side]:
+                    if record.final:
+                        row = self._claim(record.name, record.number, record.blob, side)
+                        if row is not None:
+                            brought[record.name] = row
+            seen.add(commit)
+            claimed = {r.name: r for r in records[commit]}
+            touched = ({r.name: r.blob for r in records[commit]} if records[commit]
+                       else changes.get(commit, {}))
+            for name, blob in touched.items():
+                self.plan.latest[name] = self._version_at(commit, name, blob, claimed.get(name),
+                                                          brought)
+        return self.plan
+
+    # -- the rules -------------------------------------------------------------------------
+
+    def _version_at(self, commit: str, name: str, blob: str | None, record: Any,
+                    brought: dict[str, VersionRow]) -> VersionRow | None:
+        if blob is None:
+            return None  # the file was deleted
+        if record is not None and record.final:
+            row = self._claim(name, record.number, blob, commit)
+            if row is not None:
+                return row
+        if name in brought and brought[name].blob == blob:
+            return brought[name]  # the merge brought a recorded version in unchanged
+        number = self._next_free(name)
+        kind = "draft" if record is not None else "derived"
+        return self._add(name, number, blob, commit, kind)
+
+    def _claim(self, name: str, number: int, blob: str, commit: str) -> VersionRow | None:
+        """Give ``number`` to a final record, unless another version holds it."""
+        held = self._taken_for(name).get(number)
+        if held is None:
+            return self._add(name, number, blob, commit, "final")
+        if held.blob == blob:
+            return held
+        if self.incremental and held.kind != "final":
+            # The stored numbering gave this number to a local change before the merge
+            # that brings the record: only a rebuild numbers both as every clone does.
+            self.plan.rebuild = True
+        self.plan.findings.append(Finding(
+            "clash", name, number,
+            f"{name}/{number} is claimed by commit {commit[:10]} and held by commit "
+            f"{held.commit[:10]}; the claim of {commit[:10]} was numbered anew"))
+        return None
+
+    def _next_free(self, name: str) -> int:
+        taken = self._taken_for(name)
+        reserved = self._reserved.get(name, set())
+        number = max(taken, default=0) + 1
+        while number in reserved:
+            number += 1
+        return number
+
+    def _add(self, name: str, number: int, blob: str, commit: str, kind: str) -> VersionRow:
+        c = self.commits[commit]
+        row = VersionRow(name, number, commit, blob, c.author, c.email, c.timestamp,
+                         strip_records(c.message), kind)
+        self._taken_for(name)[number] = row
+        self.plan.rows.append(row)
+        return row
+
+    def _taken_for(self, name: str) -> dict[int, VersionRow]:
+        taken = self._taken.get(name)
+        if taken is None:
+            stored = self.index.versions(name) if self.incremental else []
+            taken = self._taken[name] = {row.number: row for row in stored}
+        return taken
+
+    # -- reading the commits ---------------------------------------------------------------
+
+    def _valid_records(self, commit: Commit) -> list[Any]:
+        """The records of ``commit`` that describe it: its own tree, a prompt's name."""
+        found = []
+        for record in parse_records(commit.message):
+            if record.tree != commit.tree:
+                continue  # copied, rebased, cherry-picked or squashed: not this content
+            if self.index.name_of(self.index.path_of(record.name)) != record.name:
+                continue
+            found.append(record)
+        return found
+
+    def _brought_in(self, commit: str, seen: set[str]) -> list[str]:
+        """The new commits a merge brings in from its other parents, parents first."""
+        stack = list(self.parents.get(commit, ())[1:])
+        found: list[str] = []
+        while stack:
+            at = stack.pop()
+            if at in seen or at not in self.commits:
+                continue
+            seen.add(at)
+            found.append(at)
+            stack.extend(self.parents.get(at, ()))
+        order = {cid: i for i, cid in enumerate(self.commits)}
+        return sorted(found, key=order.__getitem__)
+
+    def _diffs(self, commits: list[str]) -> dict[str, dict[str, str | None]]:
+        """For commits without records: each prompt they change and its new blob."""
+        pairs = [(c, self.parents[c][0] if self.parents[c] else None) for c in commits]
+        found: dict[str, dict[str, str | None]] = {}
+        history = self.index._repo.history
+        for commit, files in history.first_parent_changes(pairs, self.index.prompts_dir).items():
+            for change in files:
+                name = self.index.name_of(change.path)
+                if name is not None:
+                    found.setdefault(commit, {})[name] = change.blob
+        return found
+
+
+def _renumbered(previous: dict[tuple[str, int], VersionRow],
+                rows: list[VersionRow]) -> list[Finding]:
+    """Every number whose content a rebuild changed: loud, never silent."""
+    now = {(r.name, r.number): r for r in rows}
+    found = []
+    for key, old in sorted(previous.items()):
+        new = now.get(key)
+        if new is None or new.blob != old.blob:
+            what = f"commit {new.commit[:10]}" if new else "nothing"
+            found.append(Finding(
+                "renumbered", old.name, old.number,
+                f"{old.name}/{old.number} was commit {old.commit[:10]} here and is now {what}: "
+                "history was rewritten (a reset, a forced push or a merge)"))
+    return found
+
+
+def _meta(db: sqlite3.Connection, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None

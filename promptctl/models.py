@@ -99,10 +99,16 @@ class PromptVersion:
 
 @dataclass(frozen=True)
 class RegisterResult:
-    """What ``register`` did: the version now current, and whether it is new."""
+    """What ``register`` did: the version now current, and whether it is new.
+
+    ``provisional`` is true for a version made off the registry branch: its number is
+    settled when it lands there. ``pushed`` is true when it was pushed to ``origin``.
+    """
 
     version: PromptVersion
     created: bool
+    provisional: bool = False
+    pushed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -111,6 +117,8 @@ class RegisterResult:
             "version": self.version.version,
             "commit": self.version.commit,
             "created": self.created,
+            "provisional": self.provisional,
+            "pushed": self.pushed,
         }
 
 
@@ -185,16 +193,19 @@ class PromptSummary:
 
 @dataclass(frozen=True)
 class AliasInfo:
-    """An alias and the version it points to."""
+    """An alias and the version it points to; ``version`` ``None`` with ``problem`` saying
+    why when the tag resolves to no version on this branch."""
 
     name: str
     alias: str
-    version: int
+    version: int | None
     commit: str
+    problem: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
-        return {"name": self.name, "alias": self.alias, "version": self.version, "commit": self.commit}
+        return {"name": self.name, "alias": self.alias, "version": self.version,
+                "commit": self.commit, "problem": self.problem}
 
 
 @dataclass(frozen=True)

@@ -13,49 +13,36 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import NotFound
-from .formats.lockfile import (
-    Lock,
-    LockDrift,
-    LockedPrompt,
-    LockFileNotFound,
-    LockMismatch,
-    NotLocked,
-    compare,
-    content_hash,
-    read_lock,
-)
+from .errors import LockFileNotFound, LockMismatch, NotFound, NotLocked
+from .formats.lockfile import Lock, LockDrift, LockedPrompt, compare, content_hash, read_lock
 from .formats.references import PromptRef, parse_ref
-from .versions import Versions
 
 if TYPE_CHECKING:
-    from .index import VersionIndex, VersionRow
+    from .index import VersionRow
+    from .snapshot import Snapshot
 
 
 class Pinning:
-    """Lock files for the registry whose versions ``versions`` reads."""
+    """Lock files against a registry: each call is handed the snapshot it reads."""
 
-    def __init__(self, versions: Versions) -> None:
-        self.versions = versions
+    def __init__(self) -> None:
         self._files: dict[Path, tuple[tuple[int, int, int], Lock]] = {}
 
-    def lock(self, refs: Iterable[str]) -> Lock:
+    def lock(self, snapshot: Snapshot, refs: Iterable[str]) -> Lock:
         """Pin each reference as it resolves now (writing the file is the caller's)."""
-        index = self.versions.index()
-        return Lock.of(self._pin(index, parse_ref(ref)) for ref in refs)
+        return Lock.of(_pin(snapshot, parse_ref(ref)) for ref in refs)
 
-    def check(self, path: str | os.PathLike[str],
+    def check(self, snapshot: Snapshot, path: str | os.PathLike[str],
               refs: Iterable[str] | None = None) -> list[LockDrift]:
         """What differs between the lock file at ``path`` and the registry now (see
         ``Registry.check_lock``); an empty list means the file is current."""
         locked = read_lock(path)
         wanted = locked.refs if refs is None else [str(parse_ref(ref)) for ref in refs]
-        index = self.versions.index()
         current: list[LockedPrompt] = []
         failures: dict[str, str] = {}
         for ref in dict.fromkeys(wanted):
             try:
-                current.append(self._pin(index, parse_ref(ref)))
+                current.append(_pin(snapshot, parse_ref(ref)))
             except NotFound as exc:
                 failures[ref] = str(exc)
         return compare(locked, Lock.of(current), failures)
@@ -67,13 +54,14 @@ class Pinning:
             raise NotLocked(str(ref), str(path))
         return pin
 
-    def pinned_row(self, index: VersionIndex, path: Path, ref: PromptRef,
+    @staticmethod
+    def pinned_row(snapshot: Snapshot, path: Path, ref: PromptRef,
                    pin: LockedPrompt) -> VersionRow:
         """The version ``pin`` names, checked against it; :class:`LockMismatch` if it changed."""
-        row = index.version(pin.name, pin.version)
+        row = snapshot.index.version(pin.name, pin.version)
         if row is None:
             raise LockMismatch(str(ref), str(path), f"version {pin.version} no longer exists")
-        actual = content_hash(self.versions.read_file(row) or b"")
+        actual = content_hash(snapshot.read_file(row))
         if actual != pin.sha256:
             raise LockMismatch(
                 str(ref), str(path),
@@ -81,11 +69,6 @@ class Pinning:
                 f"the lock pins {pin.sha256[:12]}…",
             )
         return row
-
-    def _pin(self, index: VersionIndex, ref: PromptRef) -> LockedPrompt:
-        row = self.versions.row(index, ref)
-        data = self.versions.read_file(row) or b""
-        return LockedPrompt(str(ref), row.name, row.number, row.commit, content_hash(data))
 
     def _read(self, path: Path) -> Lock:
         """The lock file at ``path``, parsed again only when the file changed."""
@@ -98,3 +81,9 @@ class Pinning:
         if known is None or known[0] != stamp:
             known = self._files[path] = (stamp, read_lock(path))
         return known[1]
+
+
+def _pin(snapshot: Snapshot, ref: PromptRef) -> LockedPrompt:
+    row = snapshot.row(ref)
+    return LockedPrompt(str(ref), row.name, row.number, row.commit,
+                        content_hash(snapshot.read_file(row)))

@@ -1,28 +1,39 @@
 """The registry: prompts as files in Git, versions as commits, aliases as annotated tags.
 
-:class:`Registry` is the whole core API. It returns data (see ``models``) and raises
-``PromptctlError`` subclasses; it never prints. The CLI and Python users call the same
-methods.
+:class:`Registry` is the whole core API. It validates what it is given, caches loads,
+and delegates: every read takes one :class:`~.snapshot.Snapshot` (the branch tip, its
+version index, its alias refs); every write goes through one path, :meth:`Registry._writing`,
+which takes the write mutex, reads what it will change inside it and hands a
+:class:`~.writing.Writer` to ``writing`` (versions), ``aliases`` (alias moves) or
+``push``. ``pinning`` resolves lock files, ``review`` compares two Git refs. What only
+writes, reviews or lock files need is imported when first used: ``promptctl load`` does
+not pay for it.
 
-Registry validates what it is given, caches loads and delegates the work: ``versions``
-(the index kept current, references and aliases resolved: all a load needs),
-``writing`` (committing a version), ``aliases`` (moving aliases, the alias log,
-protected aliases), ``pinning`` (lock files), ``push`` (writes that land on ``origin``),
-``review`` (prompt changes between two Git refs). All but ``versions`` are imported
-when first used.
+The library never prints; it returns data (``models``) and raises ``PromptctlError``
+subclasses. One ``Registry`` may be shared by threads: its calls take turns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, overload
 
-from .errors import InvalidInput, PromptNotFound, RegistryNotFound
+from .errors import (
+    Conflict,
+    GitError,
+    InvalidInput,
+    NotFound,
+    PromptNotFound,
+    RegistryNotFound,
+    ShallowHistory,
+)
 from .formats import promptfile
 from .formats.promptfile import PromptContent
 from .formats.references import (
@@ -33,8 +44,8 @@ from .formats.references import (
     validate_alias,
     validate_name,
 )
-from .gitrepo import GitRepo
-from .index import Progress
+from .git import Repo
+from .index import Finding, Progress, VersionIndex
 from .location import CONFIG_FILE, given, is_remote, locate
 from .models import (
     AliasInfo,
@@ -45,57 +56,43 @@ from .models import (
     RegisterResult,
     VersionInfo,
 )
-from .versions import Versions
+from .snapshot import Snapshot, summarize
 
-# What only some methods need is imported in them: `promptctl load` must not pay for
-# writing, aliases, lock files, remotes, reviews or the search filter (STYLE: start-up light).
 if TYPE_CHECKING:
-    from .aliases import Aliases
     from .formats.config import RegistryConfig
     from .formats.lockfile import Lock, LockDrift
+    from .index import VersionRow
+    from .mutex import WriteMutex
     from .pinning import Pinning
     from .remote import RemoteClone
     from .review import Review
+    from .writing import Writer
 
 DEFAULT_CACHE_TTL = 60.0
 CACHE_SIZE = 1024
 _CONFIG_TEXT = "# promptctl registry: prompts live in prompts/<name>.yaml\nversion: 1\n"
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def _writes(method: _Method) -> _Method:
-    """Mark a write: refused, checked or locked as ``push`` and the registry require.
-
-    A decorator rather than a ``with`` in each body: a remote registry's lock must be held
-    across the write, its push and any retry (see ``push.write_scope``).
-    """
-
-    @functools.wraps(method)
-    def wrapper(self: Registry, *args: Any, **kwargs: Any) -> Any:
-        from .push import write_scope
-
-        with write_scope(self.repo, self.remote, bool(kwargs.get("push", False))):
-            return method(self, *args, **kwargs)
-
-    return cast(_Method, wrapper)
+# What `git fetch` must bring for aliases to stay current: moved tags are force-updated
+# (plain fetch keeps a moved tag where it was), the alias log is fetched at all.
+GIT_FETCH_REFSPECS = ("+refs/tags/prompts/*:refs/tags/prompts/*",
+                      "+refs/promptctl/*:refs/remotes/origin/promptctl/*")
 
 
 class Registry:
     """A prompt registry: a folder holding ``promptctl.yaml`` and ``prompts/`` in a Git repo.
 
     ``Registry()`` finds the registry from ``$PROMPTCTL_REGISTRY`` or the current
-    directory; ``Registry(path)`` opens the one at ``path``. ``progress`` is called while
-    a long history is indexed for the first time.
+    directory; ``Registry(path)`` opens the one at ``path``; ``Registry("<git URL>[#folder]")``
+    a remote registry through promptctl's own clone in the user's cache, fetched again
+    after ``fetch_ttl_seconds`` (see ``remote``; while the remote cannot be reached,
+    ``stale`` is true and ``warnings`` says so; its writes must be pushed). ``progress``
+    is called while a long history is indexed for the first time.
 
     A shallow clone cannot number versions: on first use the Registry fetches its full
-    history (``git fetch --unshallow --tags``) from the remote the branch tracks, else
-    ``origin``, once, and sets ``deepened_from`` to that remote; when it cannot, reads
-    raise ``ShallowHistory`` (a :class:`Conflict`) saying how to fix the clone.
+    history from the remote the branch tracks (else ``origin``), once, and sets
+    ``deepened_from``; when it cannot, reads raise ``ShallowHistory`` saying how to fix it.
 
-    ``Registry("<git URL>[#folder]")`` opens a remote registry through promptctl's own
-    clone in the user's cache, fetched again after ``fetch_ttl_seconds`` (see ``remote``);
-    while the remote cannot be reached, ``stale`` is true and ``warnings`` says so. Its
-    writes must be pushed (``push=True``).
+    In a clone with an ``origin``, the Registry once configures ``git fetch`` to bring
+    moved aliases and the alias log (``GIT_FETCH_REFSPECS``), and says so in ``notes``.
     """
 
     def __init__(self, location: str | os.PathLike[str] | None = None, *,
@@ -103,26 +100,39 @@ class Registry:
                  fetch_ttl_seconds: float | None = None) -> None:
         text = given(location)
         self.remote: RemoteClone | None = None
+        repo: Repo | None
         if text and is_remote(text):
             from .remote import RemoteClone
 
             self.remote = RemoteClone(text, fetch_ttl_seconds)
-        if self.remote is not None:
-            repo: GitRepo | None = self.remote.repo
-            self.root = self.remote.repo.root / self.remote.folder
+            repo = self.remote.repo
+            self.root = repo.root / self.remote.folder
         else:
             self.root = locate(text)
-            repo = GitRepo.find(self.root)
+            repo = Repo.find(self.root)
         if repo is None:
             raise RegistryNotFound(f"{self.root} (not inside a Git repository)")
         self.repo = repo
         rel = self.root.resolve().relative_to(repo.root.resolve()).as_posix()
         self.prefix = "" if rel == "." else f"{rel}/"
-        self._versions = Versions(repo, self.prefix, remote=self.remote, progress=progress)
-        self._cache: OrderedDict[tuple[str, Any], tuple[float, PromptVersion]] = OrderedDict()
+        self.notes: list[str] = []
+        self.deepened_from: str | None = None
+        self._progress = progress
+        self._lock = threading.RLock()
+        self._index: VersionIndex | None = None
+        self._index_branch: str | None = None
+        self._memo: tuple[str | None, dict[tuple[str, str], VersionRow | None]] = (None, {})
+        self._cache: OrderedDict[tuple[Any, ...], tuple[float, PromptVersion]] = OrderedDict()
+        self._deepen_failure: str | None = None
+        self._warned: set[str] = set()
+        self._warnings: list[str] = []
+        self._pinning: Pinning | None = None
+        self._mutex: WriteMutex | None = None
         if self.remote is not None and not self._on_branch("prompts", CONFIG_FILE):
             self.repo.close()
             raise RegistryNotFound(text or "")
+        if self.remote is None and not repo.bare:
+            self._configure_fetch()
 
     @property
     def stale(self) -> bool:
@@ -130,37 +140,42 @@ class Registry:
         return self.remote is not None and self.remote.stale
 
     @property
-    def deepened_from(self) -> str | None:
-        """The remote a shallow clone's full history was fetched from, if this Registry did."""
-        return self._versions.deepened_from
-
-    @property
     def warnings(self) -> list[str]:
-        """What went wrong on the side and was worked around (an unreachable remote …)."""
-        return list(self.remote.warnings) if self.remote is not None else []
+        """What went wrong on the side and was worked around, or should be looked at: an
+        unreachable remote, a version number whose meaning a rewrite of history changed."""
+        remote = list(self.remote.warnings) if self.remote is not None else []
+        return remote + self._warnings
 
     @classmethod
     def init(cls, path: str | os.PathLike[str] = ".", *, author: str | None = None) -> Registry:
         """Make ``path`` a registry (running ``git init`` if needed); safe to run twice."""
         folder = Path(path).resolve()
-        repo = GitRepo.find(folder) or GitRepo.init(folder)
-        config = folder / CONFIG_FILE
-        (folder / "prompts").mkdir(parents=True, exist_ok=True)
-        if not config.exists():
-            rel = folder.relative_to(repo.root.resolve()).as_posix()
-            path_in_repo = CONFIG_FILE if rel == "." else f"{rel}/{CONFIG_FILE}"
-            from .writing import commit_file, writable_head
-
-            with repo.write_lock():
-                commit_file(repo, writable_head(repo), path_in_repo, _CONFIG_TEXT.encode(),
-                            "Initialize promptctl registry", author)
+        try:
+            repo = Repo.find(folder) or Repo.init(folder)
+            (folder / "prompts").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidInput(f"cannot make a registry at {folder}: {exc.strerror or exc}") from exc
         repo.close()
-        return cls(folder)
+        registry = cls(folder)
+        if not (folder / CONFIG_FILE).exists():
+            with registry._writing(author, push=False) as writer:
+                from .writing import build_commit, land
+
+                path_in_repo = f"{registry.prefix}{CONFIG_FILE}"
+                made = build_commit(writer, writer.snapshot.tip, path_in_repo,
+                                    _CONFIG_TEXT.encode(), "Initialize promptctl registry")
+                assert writer.snapshot.head.ref is not None
+                land(registry.repo, writer.snapshot.head.ref, made,
+                     "promptctl: initialize registry")
+        return registry
 
     def close(self) -> None:
         """Release the Git helper process and the index (reopened on demand)."""
-        self._versions.close()
-        self.repo.close()
+        with self._lock:
+            if self._index is not None:
+                self._index.close()
+                self._index = None
+            self.repo.close()
 
     def __enter__(self) -> Registry:  # noqa: PYI034 - Registry is not meant to be subclassed
         return self
@@ -170,80 +185,85 @@ class Registry:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @overload
+    def load_prompt(self, name_or_uri: str, version: int | str | None = None,
+                    allow_missing: Literal[False] = False, cache_ttl_seconds: float | None = None,
+                    *, lock_file: str | os.PathLike[str] | None = None) -> PromptVersion: ...
+    @overload
+    def load_prompt(self, name_or_uri: str, version: int | str | None = None,
+                    allow_missing: bool = False, cache_ttl_seconds: float | None = None,
+                    *, lock_file: str | os.PathLike[str] | None = None) -> PromptVersion | None: ...
     def load_prompt(
         self,
         name_or_uri: str,
-        version: int | None = None,
-        *,
+        version: int | str | None = None,
+        allow_missing: bool = False,
         cache_ttl_seconds: float | None = None,
+        *,
         lock_file: str | os.PathLike[str] | None = None,
-    ) -> PromptVersion:
+    ) -> PromptVersion | None:
         """Load one version by reference (``name``, ``name/3``, ``prompts:/name@alias`` …).
 
-        Loads by alias or latest are cached for ``cache_ttl_seconds`` (default 60), loads
-        by version for good; ``0`` bypasses the cache.
+        ``version`` picks a version of a plain name (``load_prompt("greet", 2)``); with a
+        reference that names one already it is an error. ``allow_missing=True`` returns
+        ``None`` for a prompt, version or alias that does not exist. Loads by alias or
+        latest are cached for ``cache_ttl_seconds`` (default 60), loads by version for
+        good; ``0`` bypasses the cache.
 
         With ``lock_file`` (see :meth:`lock`) the reference is resolved through the lock
         file instead: the pinned version is loaded, wherever the alias points now, and its
-        content must hash to the pin (else :class:`~promptctl.formats.lockfile.LockMismatch`). A
-        reference the file does not pin is an error naming the file. Such loads are
-        cached for good, like loads by version (``0`` still bypasses the cache).
+        content must hash to the pin (else ``LockMismatch``).
         """
-        ttl = DEFAULT_CACHE_TTL if cache_ttl_seconds is None else cache_ttl_seconds
-        if lock_file is not None:
-            return self._load_locked(name_or_uri, version, Path(lock_file), ttl)
-        key = (name_or_uri, version)
-        if ttl > 0:
-            hit = self._cache.get(key)
-            if hit is not None and hit[0] > time.monotonic():
-                return hit[1]
-        ref = _ref_of(name_or_uri, version)
-        prompt = self._load(ref)
-        if ttl > 0:
-            expires = float("inf") if ref.version is not None else time.monotonic() + ttl
-            self._remember(key, expires, prompt)
-        return prompt
-
-    def _load(self, ref: PromptRef) -> PromptVersion:
-        index = self._versions.index()
-        return self._versions.prompt(index, self._versions.row(index, ref))
+        try:
+            return self._load(name_or_uri, version, cache_ttl_seconds, lock_file)
+        except NotFound:
+            if allow_missing:
+                return None
+            raise
 
     def history(self, name: str) -> list[VersionInfo]:
-        """Every version of ``name``, oldest first, with the aliases pointing at each."""
+        """Every version of ``name``, by number, with the aliases pointing at each."""
         validate_name(name)
-        index = self._versions.index()
-        rows = index.versions(name)
-        if not rows:
-            raise PromptNotFound(name)
-        by_version: dict[int, list[str]] = {}
-        for alias, number in self._versions.aliases(index, name).items():
-            by_version.setdefault(number, []).append(alias)
-        return [
-            VersionInfo(r.name, r.number, r.commit, r.author, r.email, r.timestamp, r.message,
-                        tuple(sorted(by_version.get(r.number, ()))))
-            for r in rows
-        ]
+        with self._lock:
+            snapshot = self._snapshot()
+            rows = snapshot.index.versions(name)
+            if not rows:
+                raise PromptNotFound(name)
+            by_version: dict[int, list[str]] = {}
+            for alias, number in snapshot.aliases(name).items():
+                by_version.setdefault(number, []).append(alias)
+            return [
+                VersionInfo(r.name, r.number, r.commit, r.author, r.email, r.timestamp, r.message,
+                            tuple(sorted(by_version.get(r.number, ()))))
+                for r in rows
+            ]
 
     def list_prompts(self) -> list[PromptSummary]:
         """Every prompt with its newest version and aliases, sorted by name."""
-        return self.search_prompts()
+        return self._search(None)
 
-    def search_prompts(self, filter_string: str | None = None) -> list[PromptSummary]:
-        """Prompts matching a filter (SPEC §6), e.g. ``"tags.team = 'support' AND alias = 'production'"``."""
-        from .formats.search_filter import parse_filter
+    def search_prompts(self, filter_string: str | None = None, max_results: int | None = None,
+                       order_by: list[str] | None = None) -> list[PromptSummary]:
+        """Prompts matching a filter, e.g. ``"tags.team = 'support' AND alias = 'production'"``.
 
-        predicate = parse_filter(filter_string or "")
-        index = self._versions.index()
-        alias_refs = self._versions.alias_refs_by_name()
-        found = []
-        for row in index.latest_rows():
-            record = _Record(row, alias_refs.get(row.name, {}))
-            if predicate(record):
-                found.append(PromptSummary(
-                    row.name, row.number, row.commit, row.description, row.tags,
-                    row.model_config, row.template_text,
-                    self._versions.aliases(index, row.name, record.refs), row.problem,
-                ))
+        ``order_by`` takes ``"name"`` or ``"latest_version"``, each optionally followed by
+        ``ASC`` or ``DESC`` (default: by name); ``max_results`` keeps the first so many.
+        """
+        found = self._search(filter_string)
+        for key in reversed(order_by or []):
+            field, _, direction = key.strip().partition(" ")
+            attribute = {"name": "name", "latest_version": "latest_version",
+                         "version": "latest_version"}.get(field)
+            if attribute is None or direction.strip().upper() not in ("", "ASC", "DESC"):
+                raise InvalidInput(f"cannot order by {key!r}: use 'name' or 'latest_version', "
+                                   "optionally followed by ASC or DESC")
+            found.sort(key=lambda s: getattr(s, attribute),
+                       reverse=direction.strip().upper() == "DESC")
+        if max_results is not None:
+            if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+                raise InvalidInput(f"max_results must be a whole number of 1 or more, "
+                                   f"got {max_results!r}")
+            found = found[:max_results]
         return found
 
     def diff(self, name: str, from_ref: str, to_ref: str) -> PromptDiff:
@@ -251,20 +271,64 @@ class Registry:
         from .compare import diff_versions
 
         validate_name(name)
-        older = self._load(parse_version_spec(name, from_ref))
-        newer = self._load(parse_version_spec(name, to_ref))
+        with self._lock:
+            snapshot = self._snapshot()
+            older = snapshot.prompt(snapshot.row(parse_version_spec(name, from_ref)))
+            newer = snapshot.prompt(snapshot.row(parse_version_spec(name, to_ref)))
         return diff_versions(older, newer)
 
     def list_aliases(self, name: str | None = None) -> list[AliasInfo]:
-        """Every alias (of one prompt, or of all), sorted by prompt and alias."""
-        index = self._versions.index()
-        names = [validate_name(name)] if name else sorted(self._versions.alias_refs_by_name())
-        found = []
-        for prompt in names:
-            for alias, number in sorted(self._versions.aliases(index, prompt).items()):
-                row = index.version(prompt, number)
-                found.append(AliasInfo(prompt, alias, number, row.commit if row else ""))
-        return found
+        """Every alias tag (of one prompt, or of all), sorted by prompt and alias, each with
+        its version, or with why it has none."""
+        with self._lock:
+            snapshot = self._snapshot()
+            grouped = snapshot.alias_refs_by_name()
+            names = [validate_name(name)] if name else sorted(grouped)
+            if name and name not in grouped and not snapshot.index.count(name):
+                raise PromptNotFound(name)
+            return [
+                AliasInfo(prompt, state.alias, state.row.number if state.row else None,
+                          state.row.commit if state.row else (state.commit or ""), state.problem)
+                for prompt in names for state in snapshot.alias_states(prompt)
+            ]
+
+    def alias_history(self, name: str, alias: str | None = None) -> list[AliasMove]:
+        """Every recorded move of ``name``'s aliases (or of one alias), oldest first."""
+        from .aliases import alias_history
+
+        validate_name(name)
+        if alias is not None:
+            validate_alias(alias)
+        with self._lock:
+            moves = alias_history(self.repo, name, alias)
+            if not moves:
+                snapshot = self._snapshot()
+                if not snapshot.index.count(name):
+                    raise PromptNotFound(name)
+                if alias is not None and alias not in snapshot.alias_refs_by_name().get(name, {}):
+                    from .errors import AliasNotFound
+
+                    raise AliasNotFound(name, alias, snapshot.aliases(name))
+            return moves
+
+    def findings(self) -> list[Finding]:
+        """Numbers whose meaning a rewrite of history or a merge changed, and records that
+        lost a clash: what ``promptctl check`` reports about the history itself."""
+        with self._lock:
+            return self._snapshot().index.findings()
+
+    def config(self) -> RegistryConfig:
+        """The settings of ``promptctl.yaml`` as committed on the current branch."""
+        with self._lock:
+            return self._snapshot().config()
+
+    def review(self, base: str, head: str | None = None, *, exact: bool = False) -> Review:
+        """Every prompt added, removed, renamed or changed on ``head`` (default ``HEAD``)
+        since it branched from Git ref ``base`` (``exact``: since ``base``'s tip itself)."""
+        from .review import review
+
+        with self._lock:
+            return review(self.repo, self.prefix, base, head, exact=exact)
 
     # -- lock files (see ``pinning``) ------------------------------------------------------
 
@@ -272,112 +336,60 @@ class Registry:
         """Pin each reference (``name@production``, ``name``, ``name/3`` …) as it resolves now.
 
         Each pin holds the version, the commit that made it and the SHA-256 of the prompt
-        file at that commit. Writing the file is the caller's (``lockfile.write_lock``).
+        file at that commit. Writing the file is the caller's (``formats.lockfile.write_lock``).
         """
-        return self._pinning.lock(refs)
+        with self._lock:
+            return self._pins().lock(self._snapshot(), refs)
 
     def check_lock(self, path: str | os.PathLike[str],
                    refs: Iterable[str] | None = None) -> list[LockDrift]:
-        """What differs between the lock file at ``path`` and the registry now.
+        """What differs between the lock file at ``path`` and the registry now (an empty
+        list: the file is current). With ``refs``, whether ``lock(refs)`` would write
+        anything else."""
+        with self._lock:
+            return self._pins().check(self._snapshot(), path, refs)
 
-        Without ``refs`` the file's own references are re-resolved; with them, the
-        result says whether ``lock(refs)`` would write anything else (references
-        missing from the file, or pinned but not asked for, count too). An empty list
-        means the file is current.
-        """
-        return self._pinning.check(path, refs)
+    # -- writing: every write goes through _writing ---------------------------------------
 
-    def _load_locked(self, name_or_uri: str, version: int | None, path: Path,
-                     ttl: float) -> PromptVersion:
-        ref = _ref_of(name_or_uri, version)
-        pin = self._pinning.pin_of(path, ref)
-        key = (name_or_uri, pin)  # a pin names one exact content: cached for good
-        hit = self._cache.get(key) if ttl > 0 else None
-        if hit is not None:
-            return hit[1]
-        index = self._versions.index()
-        prompt = self._versions.prompt(index, self._pinning.pinned_row(index, path, ref, pin))
-        if ttl > 0:
-            self._remember(key, float("inf"), prompt)
-        return prompt
-
-    @functools.cached_property
-    def _pinning(self) -> Pinning:
-        from .pinning import Pinning
-
-        return Pinning(self._versions)
-
-    # -- writing ---------------------------------------------------------------------------
-
-    @_writes
     def register(self, name: str, content: PromptContent, message: str | None = None,
                  *, author: str | None = None, push: bool = False) -> RegisterResult:
         """Commit ``content`` as the next version of ``name``.
 
         Identical content creates nothing: the current version comes back with
-        ``created=False``. Only the prompt file is committed; the user's other staged and
-        unstaged changes stay as they were. ``push=True`` pushes the commit to ``origin``;
-        if the remote moved on meanwhile, the commit is re-made on its new tip (numbering
-        follows) unless the remote changed this prompt too (a :class:`Conflict`).
+        ``created=False`` (and, with ``push``, a version committed earlier whose push
+        failed is pushed now). Only the prompt file is committed; the user's other
+        staged and unstaged changes stay as they were. ``push=True`` pushes to
+        ``origin``; if the remote moved on meanwhile, the commit is re-made on its new tip
+        unless the remote changed this prompt too (a :class:`Conflict`).
         """
         validate_name(name)
         promptfile.validate_content(content, name)
-        data = promptfile.dump_prompt(content).encode()
-        from .writing import commit_version
+        with self._writing(author, push) as writer:
+            return self._commit(writer, name, content, message, push)
 
-        index, row, created = commit_version(self._versions, name, data, message, author=author,
-                                             push=push)
-        if created:
-            self._forget(name)
-        return RegisterResult(self._versions.prompt(index, row), created=created)
-
-    def register_prompt(
-        self,
-        name: str,
-        template: Any,
-        commit_message: str | None = None,
-        model_config: dict[str, Any] | None = None,
-        tags: dict[str, str] | None = None,
-        *,
-        description: str | None = None,
-        response_format: dict[str, Any] | None = None,
-        author: str | None = None,
-    ) -> PromptVersion:
-        """MLflow's ``register_prompt``: commit a new version and return it."""
-        content = PromptContent(template, description, dict(model_config or {}), dict(tags or {}),
-                                response_format)
-        return self.register(name, content, commit_message, author=author).version
-
-    @_writes
     def set_tags(self, name: str, tags: dict[str, str], message: str | None = None,
                  *, author: str | None = None, push: bool = False) -> RegisterResult:
         """Set tags on ``name``: a new version with the tags merged in."""
-        current = self._load(PromptRef(validate_name(name)))
-        merged = {**current.tags, **tags}
+        validate_name(name)
         note = message or "Set tags: " + ", ".join(f"{k}={v}" for k, v in tags.items())
-        return self.register(name, _content_of(current, merged), note, author=author, push=push)
+        with self._writing(author, push) as writer:
+            current = self._newest(writer, name)
+            return self._commit(writer, name, _with_tags(current, {**current.tags, **tags}),
+                                note, push)
 
-    @_writes
     def delete_tags(self, name: str, keys: list[str], message: str | None = None,
                     *, author: str | None = None, push: bool = False) -> RegisterResult:
         """Remove tags from ``name``: a new version without them."""
-        current = self._load(PromptRef(validate_name(name)))
-        missing = [k for k in keys if k not in current.tags]
-        if missing:
-            raise InvalidInput(f"prompt {name!r} has no tag {', '.join(missing)}")
-        kept = {k: v for k, v in current.tags.items() if k not in keys}
+        validate_name(name)
         note = message or "Delete tags: " + ", ".join(keys)
-        return self.register(name, _content_of(current, kept), note, author=author, push=push)
+        with self._writing(author, push) as writer:
+            current = self._newest(writer, name)
+            missing = [k for k in keys if k not in current.tags]
+            if missing:
+                raise InvalidInput(f"prompt {name!r} has no tag {', '.join(missing)}")
+            kept = {k: v for k, v in current.tags.items() if k not in keys}
+            return self._commit(writer, name, _with_tags(current, kept), note, push)
 
-    def set_prompt_tag(self, name: str, key: str, value: str) -> PromptVersion:
-        """MLflow-style: set one tag (a new version)."""
-        return self.set_tags(name, {key: value}).version
-
-    def delete_prompt_tag(self, name: str, key: str) -> PromptVersion:
-        """MLflow-style: delete one tag (a new version)."""
-        return self.delete_tags(name, [key]).version
-
-    @_writes
     def set_alias(self, name: str, alias: str, version: int, message: str | None = None,
                   *, author: str | None = None, force: bool = False,
                   push: bool = False) -> AliasInfo:
@@ -387,27 +399,19 @@ class Registry:
         tag. A protected alias may need a reason and a promotion path (``promptctl.yaml``);
         ``force=True`` overrides them in an emergency, needs a reason, and is recorded.
         ``push=True`` moves it on ``origin`` first, with a lease: if the alias moved there
-        since it was read, :class:`AliasMovedOnRemote` (a conflict) names both versions,
-        nothing is pushed and the local alias is set to the remote's.
+        since it was read, :class:`~promptctl.errors.AliasMovedOnRemote` (a conflict)
+        names both versions, nothing is pushed and the local alias is set to the remote's.
         """
         validate_name(name)
         validate_alias(alias)
-        who = parse_author(author)
-        with self.repo.write_lock():
-            index = self._versions.index()
-            row = self._versions.row(index, PromptRef(name, version=version))
-            lost = self._aliases.move(index, name, alias, row, message, who=who, force=force,
-                                      push=push)
-        self._forget(name)
-        if lost is not None:
-            raise self._aliases.lease_lost(name, alias, lost, f"version {version}")
+        from .aliases import Move
+
+        with self._writing(author, push) as writer:
+            row = writer.snapshot.row(PromptRef(name, version=version))
+            self._move(writer, Move(name, alias, row, message, force), push,
+                       f"version {version}")
         return AliasInfo(name, alias, version, row.commit)
 
-    def set_prompt_alias(self, name: str, alias: str, version: int) -> None:
-        """MLflow's ``set_prompt_alias``."""
-        self.set_alias(name, alias, version)
-
-    @_writes
     def delete_alias(self, name: str, alias: str, message: str | None = None,
                      *, author: str | None = None, force: bool = False,
                      push: bool = False) -> None:
@@ -417,29 +421,11 @@ class Registry:
         deletes it on ``origin`` first, with a lease, as :meth:`set_alias`.
         """
         validate_name(name)
-        who = parse_author(author)
-        with self.repo.write_lock():
-            lost = self._aliases.move(self._versions.index(), name, alias, None, message, who=who,
-                                      force=force, push=push)
-        self._forget(name)
-        if lost is not None:
-            raise self._aliases.lease_lost(name, alias, lost, "deleted")
+        validate_alias(alias)
+        from .aliases import Move
 
-    def delete_prompt_alias(self, name: str, alias: str) -> None:
-        """MLflow's ``delete_prompt_alias``."""
-        self.delete_alias(name, alias)
-
-    # -- alias history and protected aliases (see ``aliases``) ------------------------------
-
-    def alias_history(self, name: str, alias: str | None = None) -> list[AliasMove]:
-        """Every recorded move of ``name``'s aliases (or of one alias), oldest first."""
-        validate_name(name)
-        if alias is not None:
-            validate_alias(alias)
-        moves = self._aliases.history(name, alias)
-        if not moves and not self._versions.index().count(name):
-            raise PromptNotFound(name)
-        return moves
+        with self._writing(author, push) as writer:
+            self._move(writer, Move(name, alias, None, message, force), push, "deleted")
 
     def merge_alias_log(self, remote_ref: str, *, author: str | None = None) -> str:
         """Fold a fetched alias log (e.g. ``refs/remotes/origin/promptctl/alias-log``) into ours.
@@ -447,54 +433,298 @@ class Registry:
         Returns ``"up to date"``, ``"fast-forward"`` or ``"merged"`` (both had appended:
         a merge commit now joins the two chains). Records are never rewritten or dropped.
         """
-        return self._aliases.merge_log(remote_ref, who=parse_author(author))
+        from .aliases import merge_alias_log
 
-    def config(self) -> RegistryConfig:
-        """The settings of ``promptctl.yaml`` as committed on the current branch.
+        with self._writing(author, push=False) as writer:
+            return merge_alias_log(self.repo, remote_ref, writer.author)
 
-        The committed file, not the working copy: a protection is changed by a reviewed
-        commit, never by an unsaved local edit.
+    # -- MLflow's names: each delegates to a native method above ---------------------------
+
+    def register_prompt(
+        self,
+        name: str,
+        template: Any,
+        commit_message: str | None = None,
+        tags: dict[str, str] | None = None,
+        response_format: dict[str, Any] | None = None,
+        model_config: dict[str, Any] | None = None,
+        *,
+        description: str | None = None,
+        author: str | None = None,
+    ) -> PromptVersion:
+        """MLflow's ``register_prompt`` (same parameters, same order): a new version, returned."""
+        content = PromptContent(template, description, dict(model_config or {}), dict(tags or {}),
+                                response_format)
+        return self.register(name, content, commit_message, author=author).version
+
+    def set_prompt_alias(self, name: str, alias: str, version: int) -> None:
+        """MLflow's ``set_prompt_alias``: :meth:`set_alias`."""
+        self.set_alias(name, alias, version)
+
+    def delete_prompt_alias(self, name: str, alias: str) -> None:
+        """MLflow's ``delete_prompt_alias``: :meth:`delete_alias`."""
+        self.delete_alias(name, alias)
+
+    def set_prompt_tag(self, name: str, key: str, value: str) -> PromptVersion:
+        """MLflow's ``set_prompt_tag``: :meth:`set_tags` (tags live in the file: a new version)."""
+        return self.set_tags(name, {key: value}).version
+
+    def delete_prompt_tag(self, name: str, key: str) -> PromptVersion:
+        """MLflow's ``delete_prompt_tag``: :meth:`delete_tags` (a new version)."""
+        return self.delete_tags(name, [key]).version
+
+    # -- the one write path ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _writing(self, author: str | None, push: bool) -> Iterator[Writer]:
+        """Every write: checked, serialized and read inside the write mutex.
+
+        A remote registry's writes must be pushed and hold its clone's lock (fetched
+        first) across the write, its push and any retry; a local one's push needs an
+        ``origin``. Re-entrant: a write made of writes reads once.
         """
-        from .aliases import committed_config
+        from .remote import REMOTE
+        from .writing import Writer, writable_head
 
-        return committed_config(self.repo, self.prefix)
+        who = parse_author(author)
+        if self.remote is None:
+            if push and self.repo.remotes.url(REMOTE) is None:
+                raise InvalidInput(f"--push needs a Git remote named {REMOTE!r} "
+                                   f"(git remote add {REMOTE} URL)")
+            scope: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+        else:
+            if not push:
+                raise InvalidInput(f"{self.remote.url} is a remote registry: "
+                                   "a write must be pushed (--push, push=True)")
+            scope = self.remote.writing()
+        with self._lock, scope, self._write_mutex().hold():
+            head = writable_head(self.repo)
+            snapshot = self._snapshot(head)
+            yield Writer(self.repo, snapshot, who, _registry_branch(self.repo, head.ref))
 
-    @functools.cached_property
-    def _aliases(self) -> Aliases:
-        from .aliases import Aliases
+    def _commit(self, writer: Writer, name: str, content: PromptContent, message: str | None,
+                push: bool) -> RegisterResult:
+        """Commit ``content`` as ``name``'s next version inside a write (see ``writing``)."""
+        from .writing import build_version, land, refuse_edits
 
-        return Aliases(self._versions)
+        snapshot, repo = writer.snapshot, self.repo
+        branch = snapshot.head.ref
+        assert branch is not None
+        data = promptfile.dump_prompt(content).encode()
+        path = snapshot.index.path_of(name)
+        current = snapshot.index.newest(name)
+        committed = snapshot.read_file(current) if current else None
+        if current is not None and committed == data:
+            if push:
+                self._push_pending(branch)
+            return RegisterResult(snapshot.prompt(current), created=False)
+        refuse_edits(repo, path, data, (committed, current.blob)
+                     if current is not None and committed is not None else None)
+        note = message or (f"Update {name}" if current else f"Create {name}")
+        number = snapshot.index.count(name) + 1
+        made = build_version(writer, snapshot.tip, path, name, number, data, note)
+        land(repo, branch, made, f"promptctl: {note.splitlines()[0]}")
+        self._forget(name)
+        landed = made.commit
+        if push:
+            from .push import push_branch
+
+            landed = push_branch(
+                repo, branch, made,
+                lambda tip: build_version(writer, tip, path, name, number, data, note),
+                self._refetch())
+        fresh = self._snapshot(repo.refs.head())
+        row = fresh.index.newest(name)
+        assert row is not None and row.commit == landed
+        return RegisterResult(fresh.prompt(row), created=True, provisional=not writer.final,
+                              pushed=push)
+
+    def _newest(self, writer: Writer, name: str) -> PromptVersion:
+        """The newest version of ``name``, read inside the write."""
+        return writer.snapshot.prompt(writer.snapshot.row(PromptRef(name)))
+
+    def _move(self, writer: Writer, move: Any, push: bool, ours: str) -> None:
+        """Move an alias inside a write; a lost lease becomes the conflict that says so."""
+        from .aliases import after_lease_lost, move_alias
+
+        lost = move_alias(writer, move, push=push)
+        self._forget(move.name)
+        if lost is not None:
+            if self.remote is not None:
+                self.remote.sync(force=True)
+                raise after_lease_lost(self.repo, self._snapshot(), move.name, move.alias,
+                                       lost, ours) from None
+            raise after_lease_lost(self.repo, writer.snapshot, move.name, move.alias, lost,
+                                   ours) from None
+
+    def _push_pending(self, branch: str) -> None:
+        """Push ``branch`` when it holds commits ``origin`` lacks (a push that failed before)."""
+        from .push import push_branch
+        from .remote import tracking_ref
+
+        tip = self.repo.refs.resolve(branch)
+        if tip is not None and tip != self.repo.refs.resolve(tracking_ref(branch)):
+            push_branch(self.repo, branch, None, None, self._refetch())
+
+    def _refetch(self) -> Callable[[], None] | None:
+        """How a lost push race refreshes what it knows of ``origin``: a remote registry's
+        clone is fetched whole; a local registry fetches the branch alone (``push``)."""
+        return None if self.remote is None else functools.partial(self.remote.sync, force=True)
+
+    def _write_mutex(self) -> WriteMutex:
+        if self._mutex is None:
+            from .mutex import WriteMutex
+
+            self._mutex = WriteMutex(self.repo.common_dir)
+        return self._mutex
+
+    # -- snapshots -------------------------------------------------------------------------
+
+    def _snapshot(self, head: Any = None) -> Snapshot:
+        """The registry as the branch has it now: its index brought up to the tip.
+
+        Without ``head``, HEAD now, a remote registry fetched first if its TTL ran out
+        (never in the middle of a write: see ``RemoteClone.writing``).
+        """
+        if head is None:
+            if self.remote is not None:
+                self.remote.sync()
+            head = self.repo.refs.head()
+        if self._index is None or self._index_branch != head.ref:
+            if self._index is not None:
+                self._index.close()
+            objects = self.repo.objects
+            self._index = VersionIndex(
+                self.repo, self.prefix, head.ref,
+                lambda row: summarize(objects, f"{self.prefix}prompts/{row.name}.yaml", row))
+            self._index_branch = head.ref
+        index = self._index
+        try:
+            index.refresh(head.commit, self._progress)
+        except ShallowHistory:
+            self._deepen()
+            index.refresh(head.commit, self._progress)
+        if self._memo[0] != head.commit:
+            self._memo = (head.commit, {})
+        return Snapshot(self.repo.refs, self.repo.objects, index, head, prefix=self.prefix,
+                        memo=self._memo[1],
+                        remote_url=self.remote.url if self.remote is not None else None,
+                        stale=self.stale)
+
+    def _deepen(self) -> None:
+        """Fetch a shallow clone's full history, or raise :class:`ShallowHistory` saying why
+        not. Tried once: an unreachable remote is not asked again on every load."""
+        if self._deepen_failure is None:
+            try:
+                self.deepened_from = self.repo.history.unshallow()
+                return
+            except GitError as exc:
+                self._deepen_failure = exc.detail
+        raise ShallowHistory(self._deepen_failure)
+
+    def _load(self, name_or_uri: str, version: int | str | None, cache_ttl_seconds: float | None,
+              lock_file: str | os.PathLike[str] | None) -> PromptVersion:
+        ttl = DEFAULT_CACHE_TTL if cache_ttl_seconds is None else cache_ttl_seconds
+        ref = _ref_of(name_or_uri, version)
+        if lock_file is not None:
+            return self._load_locked(ref, Path(lock_file), ttl)
+        key: tuple[Any, ...] = (name_or_uri, version)
+        if ttl > 0:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] > time.monotonic():
+                return hit[1]
+        with self._lock:
+            snapshot = self._snapshot()
+            prompt = snapshot.prompt(snapshot.row(ref))
+            self._note_findings(snapshot, ref.name)
+        if ttl > 0:
+            expires = float("inf") if ref.version is not None else time.monotonic() + ttl
+            self._remember(key, expires, prompt)
+        return prompt
+
+    def _load_locked(self, ref: PromptRef, path: Path, ttl: float) -> PromptVersion:
+        with self._lock:
+            pins = self._pins()
+            pin = pins.pin_of(path, ref)
+            key = (str(ref), pin)  # a pin names one exact content: cached for good
+            hit = self._cache.get(key) if ttl > 0 else None
+            if hit is not None:
+                return hit[1]
+            snapshot = self._snapshot()
+            prompt = snapshot.prompt(pins.pinned_row(snapshot, path, ref, pin))
+        if ttl > 0:
+            self._remember(key, float("inf"), prompt)
+        return prompt
+
+    def _search(self, filter_string: str | None) -> list[PromptSummary]:
+        from .formats.search_filter import parse_filter
+
+        predicate = parse_filter(filter_string or "")
+        with self._lock:
+            snapshot = self._snapshot()
+            alias_refs = snapshot.alias_refs_by_name()
+            found = []
+            for row in snapshot.index.latest_rows():
+                record = _Record(row, alias_refs.get(row.name, {}))
+                if predicate(record):
+                    found.append(PromptSummary(
+                        row.name, row.number, row.commit, row.description, row.tags,
+                        row.model_config, row.template_text,
+                        snapshot.aliases(row.name) if record.refs else {}, row.problem,
+                    ))
+            return found
+
+    def _pins(self) -> Pinning:
+        if self._pinning is None:
+            from .pinning import Pinning
+
+            self._pinning = Pinning()
+        return self._pinning
 
     # -- helpers ---------------------------------------------------------------------------
 
+    def _note_findings(self, snapshot: Snapshot, name: str) -> None:
+        """Say once per process when a loaded prompt's numbers changed meaning."""
+        if name in self._warned:
+            return
+        self._warned.add(name)
+        for finding in snapshot.index.findings(name):
+            self._warnings.append(finding.detail)
+
+    def _configure_fetch(self) -> None:
+        """Once per clone: make plain ``git fetch`` bring moved aliases and the alias log."""
+        try:
+            config = (self.repo.common_dir / "config").read_text(errors="replace")
+        except OSError:
+            return
+        if '[remote "origin"]' not in config or GIT_FETCH_REFSPECS[0] in config:
+            return
+        try:
+            for spec in GIT_FETCH_REFSPECS:
+                self.repo.runner.run("config", "--add", "remote.origin.fetch", spec)
+        except (GitError, Conflict):
+            return  # a read-only clone: reads work, plain fetches just stay as they were
+        self.notes.append("configured origin so that 'git fetch' and 'git pull' bring moved "
+                          "aliases and the alias log (remote.origin.fetch)")
+
     def _on_branch(self, *names: str) -> bool:
         """True when one of ``names`` (in the registry folder) exists at the branch tip."""
-        tip = self.repo.head().commit  # cat-file, not ls-tree: opening stays free of GitPython
+        tip = self.repo.refs.head().commit
         return tip is not None and any(
-            self.repo.read_object(f"{tip}:{self.prefix}{n}") is not None for n in names)
+            self.repo.objects.read(f"{tip}:{self.prefix}{n}") is not None for n in names)
 
-    def _remember(self, key: tuple[str, Any], expires: float, prompt: PromptVersion) -> None:
+    def _remember(self, key: tuple[Any, ...], expires: float, prompt: PromptVersion) -> None:
         """Cache a load until ``expires`` (monotonic time), dropping the oldest past ``CACHE_SIZE``."""
-        self._cache[key] = (expires, prompt)
-        if len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[key] = (expires, prompt)
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
 
     def _forget(self, name: str) -> None:
         """Drop cached loads of ``name``: an alias moved or a version added in this process."""
-        for key in [k for k, (_, prompt) in self._cache.items() if prompt.name == name]:
-            del self._cache[key]
-
-    # -- review ----------------------------------------------------------------------------
-
-    def review(self, base: str, head: str | None = None) -> Review:
-        """Every prompt added, removed, renamed or changed from Git ref ``base`` to ``head``.
-
-        ``head`` defaults to ``HEAD``; refs are branches, tags or commits. Breaking changes
-        (variables added or removed, prompts removed or renamed …) are flagged.
-        """
-        from .review import review_changes
-
-        return review_changes(self.repo, self.prefix, base, head)
+        with self._lock:
+            for key in [k for k, (_, prompt) in self._cache.items() if prompt.name == name]:
+                del self._cache[key]
 
 
 class _Record:
@@ -512,12 +742,32 @@ class _Record:
         self.aliases = aliases.keys()
 
 
-def _ref_of(name_or_uri: str, version: int | None) -> PromptRef:
-    """The reference ``name_or_uri`` makes, its version replaced by ``version`` if given."""
+def _ref_of(name_or_uri: str, version: int | str | None) -> PromptRef:
+    """The reference ``name_or_uri`` makes, at ``version`` when it is a plain name."""
     ref = parse_ref(name_or_uri)
-    return ref if version is None else PromptRef(ref.name, version=version)
+    if version is None:
+        return ref
+    if not ref.is_latest or "@" in name_or_uri:
+        raise InvalidInput(f"give the version in the reference or as version=, not both: "
+                           f"{name_or_uri!r} already names one")
+    number = int(version) if isinstance(version, int) or str(version).isdigit() else None
+    if number is None or isinstance(version, bool) or number < 1:
+        raise InvalidInput(f"version must be a whole number of 1 or more, got {version!r}")
+    return PromptRef(ref.name, version=number)
 
 
-def _content_of(version: PromptVersion, tags: dict[str, str]) -> PromptContent:
+def _with_tags(version: PromptVersion, tags: dict[str, str]) -> PromptContent:
     return PromptContent(version.template, version.description, version.model_config, tags,
                          version.response_format)
+
+
+def _registry_branch(repo: Repo, current: str | None) -> str | None:
+    """The branch whose versions are final: ``origin``'s default branch, else ``main`` or
+    ``master`` when one exists, else ``None`` (whichever branch one writes to)."""
+    default = repo.refs.symbolic("refs/remotes/origin/HEAD")
+    if default is not None:
+        return "refs/heads/" + default.removeprefix("refs/remotes/origin/")
+    for name in ("refs/heads/main", "refs/heads/master"):
+        if current == name or repo.refs.resolve(name) is not None:
+            return name
+    return None

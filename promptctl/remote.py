@@ -36,7 +36,7 @@ from pathlib import Path
 
 from .errors import InvalidInput, RegistryUnreachable, RemoteUnreachable
 from .formats.aliaslog import ALIAS_LOG_REF
-from .gitrepo import GitRepo
+from .git import Repo
 from .location import split_location
 
 REMOTE = "origin"
@@ -97,7 +97,7 @@ class RemoteClone:
                 if not (self.path / "HEAD").is_file():  # no other process made it meanwhile
                     self._clone()
                     fresh = True
-        self.repo = GitRepo.open_bare(self.path)
+        self.repo = Repo.open_bare(self.path)
         if fresh:
             self._next_check = time.monotonic() + self.ttl
         else:
@@ -191,14 +191,17 @@ class RemoteClone:
 
     def _clone(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Scratch folders of a clone killed half way: we hold the lock, so none is in use.
+        for stale in self.path.parent.glob(f"{self.path.name}.tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         scratch = Path(tempfile.mkdtemp(prefix=f"{self.path.name}.tmp-", dir=self.path.parent))
         try:
-            repo = GitRepo.clone_bare(self.url, scratch / "clone", FETCH_REFSPECS)
+            repo = Repo.clone_bare(self.url, scratch / "clone", FETCH_REFSPECS)
             try:
                 self._fetch(repo)
-                tip = repo.head().commit
+                tip = repo.refs.head().commit
                 if tip is not None:
-                    repo.prefetch_blobs(tip, self.prompts_folder)
+                    repo.remotes.prefetch_blobs(tip, self.prompts_folder)
             finally:
                 repo.close()
             _write_stamp(scratch / "clone")
@@ -208,19 +211,19 @@ class RemoteClone:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def _fetch(self, repo: GitRepo) -> None:
+    def _fetch(self, repo: Repo) -> None:
         """Fetch (refspecs: ``FETCH_REFSPECS``), follow the default branch, merge the alias log."""
-        repo.fetch(REMOTE, prune=True)
-        head = repo.head()
+        repo.remotes.fetch(REMOTE, prune=True)
+        head = repo.refs.head()
         if head.ref is None:
             return
-        tip = repo.resolve(tracking_ref(head.ref))
+        tip = repo.refs.resolve(tracking_ref(head.ref))
         if tip is not None and tip != head.commit:
-            repo.update_refs([(head.ref, tip, head.commit)], "promptctl: follow the remote")
-            repo.prefetch_blobs(tip, self.prompts_folder)
-        if repo.resolve(REMOTE_LOG) is not None:
+            repo.ref_updates.apply([(head.ref, tip, head.commit)], "promptctl: follow the remote")
+            repo.remotes.prefetch_blobs(tip, self.prompts_folder)
+        if repo.refs.resolve(REMOTE_LOG) is not None:
             # Registry.merge_alias_log without its lock: every writer of this clone holds ours.
-            repo.merge_records(ALIAS_LOG_REF, REMOTE_LOG)
+            repo.records.merge(ALIAS_LOG_REF, REMOTE_LOG)
 
 
 def tracking_ref(branch: str) -> str:

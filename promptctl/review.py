@@ -44,7 +44,8 @@ from .compare import diff_versions
 from .errors import InvalidName, InvalidPromptFile
 from .formats.promptfile import PromptContent, parse_prompt
 from .formats.references import validate_name
-from .gitrepo import FileChange, GitRepo
+from .git import Repo
+from .git.history import FileChange
 from .models import PromptDiff, PromptVersion
 
 STATUSES: tuple[str, ...] = ("added", "removed", "renamed", "changed")
@@ -134,17 +135,24 @@ class Review:
         }
 
 
-def review_changes(repo: GitRepo, prefix: str, base: str, head: str | None = None) -> Review:
+def review(repo: Repo, prefix: str, base: str, head: str | None = None, *,
+           exact: bool = False) -> Review:
     """Compare the prompts under ``prefix + "prompts/"`` at ``base`` with those at ``head``.
 
-    ``head`` defaults to ``HEAD``. An unknown ref raises ``NotFound`` naming it.
+    ``head`` defaults to ``HEAD``. ``base`` is compared from its merge base with ``head``,
+    as a pull request shows a branch's own changes (what ``base`` gained since the branch
+    point is not the branch's doing); ``exact`` compares with ``base``'s tip itself.
+    ``base_commit`` of the result says which commit was compared. An unknown ref raises
+    ``NotFound`` naming it.
     """
     head_ref = head or "HEAD"
-    base_commit = repo.rev_parse(base)
-    head_commit = repo.rev_parse(head_ref)
+    base_commit = repo.history.rev_parse(base)
+    head_commit = repo.history.rev_parse(head_ref)
+    if not exact:
+        base_commit = repo.history.merge_base(base_commit, head_commit) or base_commit
     folder = f"{prefix}prompts/"
     changes = []
-    for file in repo.changed_files(base_commit, head_commit, folder):
+    for file in repo.history.changed_files(base_commit, head_commit, folder):
         change = _change(repo, folder, file, base, head_ref)
         if change is not None:
             changes.append(change)
@@ -164,7 +172,7 @@ class _Side:
 
 
 def _change(
-    repo: GitRepo, folder: str, file: FileChange, base: str, head: str
+    repo: Repo, folder: str, file: FileChange, base: str, head: str
 ) -> PromptChange | None:
     old = _side(repo, folder, file.old_path, file.old_blob, base)
     new = _side(repo, folder, file.path, file.blob, head)
@@ -198,14 +206,14 @@ def _change(
     )
 
 
-def _side(repo: GitRepo, folder: str, path: str, blob: str | None, ref: str) -> _Side | None:
+def _side(repo: Repo, folder: str, path: str, blob: str | None, ref: str) -> _Side | None:
     if blob is None or not (path.startswith(folder) and path.endswith(".yaml")):
         return None
     try:
         name = validate_name(path[len(folder):-len(".yaml")])
     except InvalidName:
         return None  # a file promptctl could never address is not a prompt
-    found = repo.read_object(blob)
+    found = repo.objects.read(blob)
     data = found[1] if found else b""
     try:
         text = data.decode("utf-8")

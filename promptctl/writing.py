@@ -1,100 +1,137 @@
-"""Writing a version: one prompt file committed on the branch, the user's own work left alone.
+"""Writing a version: one prompt file committed on the branch, all or nothing.
 
-The commit itself is ``gitrepo``'s: built from objects in a throwaway index, the branch
-moved by compare-and-swap. This module does what goes around it: refuse to write on a
-detached HEAD or in the middle of a merge or rebase, refuse to overwrite edits of the
-user's to the file, bring the user's copy and index entry to what was committed, keep
-the version index in step, and push when asked to.
+The commit is built from objects (blob, trees, commit with its version record), never
+through the user's index, so their staged work stays theirs. Then three changes, each
+undone if a later one fails: the user's copy of the file, its index entry, and last the
+branch itself, moved by compare-and-swap. A write that fails (a held ``index.lock``, a
+full disk, someone else moving the branch) leaves the file, the index and the branch as
+they were, and says why; the branch moves last, so a process killed half way never
+leaves a commit that the user's index and files do not match.
+
+Before that: refuse to write on a detached HEAD or in the middle of a merge or rebase,
+and refuse to overwrite edits of the user's to the file.
 """
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import Conflict
-from .formats.references import parse_author
+from .errors import Conflict, PromptctlError
+from .formats.records import VersionRecord, with_record
+from .git.objects import blob_id
+from .git.refs import Head
 
 if TYPE_CHECKING:
-    from .gitrepo import GitRepo, Head, LogEntry
-    from .index import VersionIndex, VersionRow
-    from .versions import Versions
+    from .git import Repo
+    from .snapshot import Snapshot
 
 
-def writable_head(repo: GitRepo) -> Head:
+@dataclass(frozen=True)
+class Writer:
+    """What a write needs, read inside the write mutex: the repository, the snapshot of
+    the branch it writes to, who writes, and the registry branch (``None``: this one)."""
+
+    repo: Repo
+    snapshot: Snapshot
+    author: tuple[str, str] | None
+    registry_branch: str | None
+
+    @property
+    def final(self) -> bool:
+        """True when versions made here are final: this is the registry branch."""
+        head = self.snapshot.head.ref
+        return self.registry_branch is None or head == self.registry_branch
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A version commit built on ``parent`` (not on any branch yet)."""
+
+    commit: str
+    parent: str | None
+    path: str
+    data: bytes
+    blob: str
+
+
+def writable_head(repo: Repo) -> Head:
     """HEAD, when a write may move its branch; else a :class:`Conflict` saying why not."""
-    head = repo.head()
+    head = repo.refs.head()
     if head.ref is None:
         raise Conflict("HEAD is detached; check out a branch to write to the registry")
-    busy = repo.in_progress_operation()
+    busy = repo.refs.in_progress_operation()
     if busy:
         raise Conflict(f"the repository is in the middle of {busy}; finish or abort it first")
     return head
 
 
-def commit_file(repo: GitRepo, head: Head, path: str, data: bytes, message: str,
-                author: str | None) -> LogEntry:
-    """Commit ``data`` at ``path`` on ``head``'s branch, the user's copy updated to match.
-
-    The caller holds the repository's write lock. ``author`` is ``'Name <email>'`` (else
-    Git's identity).
-    """
-    made = repo.commit_file(head, path, data, message, author=parse_author(author))
-    repo.sync_worktree(path, data)
-    return made
+def build_version(writer: Writer, parent: str | None, path: str, name: str, number: int,
+                  data: bytes, note: str) -> Commit:
+    """The commit that makes ``data`` version ``number`` of ``name`` on ``parent``, its
+    version record in the message (final on the registry branch, else a draft)."""
+    return build_commit(writer, parent, path, data, note,
+                        lambda blob, tree: VersionRecord(name, number, blob, tree, writer.final))
 
 
-def commit_version(versions: Versions, name: str, data: bytes, message: str | None, *,
-                   author: str | None, push: bool) -> tuple[VersionIndex, VersionRow, bool]:
-    """Commit ``data`` as the next version of ``name``, unless it is the newest already.
-
-    Returns the index, the version's row and whether it was made. ``push`` pushes the
-    commit to ``origin``, re-made on the remote's tip if that moved (see ``push``).
-    """
-    repo = versions.repo
-    with repo.write_lock():
-        head = writable_head(repo)
-        index = versions.index(head)
-        path = index.path_of(name)
-        current = index.newest(name)
-        committed = versions.read_file(current) if current else None
-        if current is not None and committed == data:
-            return index, current, False
-        _refuse_edits(repo, path, data, current, committed)
-        note = message or (f"Update {name}" if current else f"Create {name}")
-        made = commit_file(repo, head, path, data, note, author)
-        versions.refresh(index, made.commit, made=made)
-    if push:
-        from .push import push_commit
-
-        remote = versions.remote
-        refetch = None if remote is None else functools.partial(remote.sync, force=True)
-        landed = push_commit(repo, made, path, data, note, author=parse_author(author),
-                             refetch=refetch)
-        if landed.commit != made.commit:
-            made = landed
-            versions.refresh(index, made.commit)
-    row = index.newest(name)
-    assert row is not None and row.commit == made.commit
-    return index, row, True
+def build_commit(writer: Writer, parent: str | None, path: str, data: bytes, message: str,
+                 record: Callable[[str, str], VersionRecord] | None = None) -> Commit:
+    """The commit of ``parent``'s tree with ``path`` holding ``data`` (on no branch yet);
+    ``record`` makes its version record from the blob and tree ids."""
+    objects = writer.repo.objects
+    blob = objects.write("blob", data)
+    base = objects.commit_tree(parent) if parent else None
+    tree = objects.tree_with_file(base, path, blob)
+    if record is not None:
+        message = with_record(message, record(blob, tree))
+    commit = writer.repo.commits.create(tree, (parent,) if parent else (), message,
+                                        writer.author)
+    return Commit(commit, parent, path, data, blob)
 
 
-def _refuse_edits(repo: GitRepo, path: str, data: bytes, current: VersionRow | None,
-                  committed: bytes | None) -> None:
+def land(repo: Repo, branch: str, made: Commit, reason: str) -> None:
+    """Move ``branch`` from ``made.parent`` to ``made.commit``, the user's file and index
+    entry with it; on any failure, everything as it was (see the module docstring)."""
+    if repo.bare:
+        repo.ref_updates.move(branch, made.commit, made.parent, reason)
+        return
+    worktree = repo.worktree
+    old_file = worktree.read(made.path)
+    old_entry = worktree.staged(made.path)
+    mode = old_entry[0] if old_entry and old_entry[0] in ("100644", "100755") else "100644"
+    undo: list[Callable[[], None]] = []
+    try:
+        worktree.write(made.path, made.data, mode)
+        undo.append(lambda: worktree.write(made.path, old_file, mode))
+        worktree.stage(made.path, (mode, made.blob))
+        undo.append(lambda: worktree.stage(made.path, old_entry))
+        repo.ref_updates.move(branch, made.commit, made.parent, reason)
+    except BaseException:
+        for step in reversed(undo):
+            try:
+                step()
+            except PromptctlError:  # the first failure is the one to report
+                pass
+        raise
+
+
+def refuse_edits(repo: Repo, path: str, data: bytes, committed: tuple[bytes, str] | None) -> None:
     """Refuse when the user has edits of ``path`` (staged or not), unless they are ``data``.
 
-    ``current``/``committed``: the newest version's row and bytes (the file at HEAD).
+    ``committed`` is the newest version's bytes and blob (the file at the tip), if any.
     """
     if repo.bare:
         return  # promptctl's own clone of a remote registry: no working tree to guard
-    try:
-        on_disk: bytes | None = (repo.root / path).read_bytes()
-    except FileNotFoundError:
-        on_disk = None
-    staged = repo.staged_blob(path)
-    if on_disk == committed and staged == (current.blob if current else None):
+    on_disk = repo.worktree.read(path)
+    staged = repo.worktree.staged(path)
+    staged_blob = staged[1] if staged else None
+    committed_data, committed_blob = committed if committed else (None, None)
+    if on_disk == committed_data and staged_blob == committed_blob:
         return
-    if on_disk != data:
+    if on_disk != data or staged_blob not in (committed_blob, blob_id(data)):
+        # Their copy or their staged entry holds something neither committed nor being
+        # registered: writing would throw that work away.
         raise Conflict(
             f"{path} has uncommitted changes; commit or stash them first "
             f"(or register them: promptctl register NAME -f {path})"

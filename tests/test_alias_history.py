@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from promptctl import InvalidInput, PromptNotFound, Registry, VersionNotFound
+from promptctl import AliasNotFound, InvalidInput, PromptNotFound, Registry, VersionNotFound
 from promptctl.errors import Conflict, InvalidConfig, ProtectedAlias
 from promptctl.formats.aliaslog import ALIAS_LOG_REF
 from promptctl.formats.config import AliasPolicy, parse_config
-from promptctl.gitrepo import GitRepo
+from promptctl.git import Repo
 
 from .helpers import AUTHOR, Run, git, register_n, snapshot, tick
 
@@ -91,7 +91,10 @@ def test_history_filters_by_prompt_and_alias(registry: Registry) -> None:
     assert [m.reason for m in registry.alias_history("s")] == ["a", "b"]
     assert [m.reason for m in registry.alias_history("s", "production")] == ["b"]
     assert [m.name for m in registry.alias_history("s/sub")] == ["s/sub"]
-    assert registry.alias_history("s", "canary") == []
+    # An alias that never existed is not found (an empty history would read as "never
+    # moved", hiding a typo).
+    with pytest.raises(AliasNotFound, match="no alias 'canary'"):
+        registry.alias_history("s", "canary")
     with pytest.raises(PromptNotFound):
         registry.alias_history("nope")
 
@@ -113,7 +116,7 @@ def test_record_and_ref_change_are_one_transaction(registry: Registry, repo_path
     commit = registry.history("s")[0].commit
     stale = "1" * 40  # the tag is not where this writer believes: its lease fails
     with pytest.raises(Conflict, match="changed by someone else"):
-        registry.repo.append_record(
+        registry.repo.records.append(
             ALIAS_LOG_REF, "lost", also=[("refs/tags/prompts/s@other", commit, stale)]
         )
     assert git(repo_path, "rev-parse", ALIAS_LOG_REF) == tip
@@ -130,11 +133,11 @@ def _promote_in_process(path: str, worker: int, rounds: int) -> None:
 
 
 def _append_without_lock(path: str, worker: int, rounds: int) -> None:
-    repo = GitRepo.find(Path(path))
+    repo = Repo.find(Path(path))
     assert repo is not None
     try:
         for i in range(rounds):
-            repo.append_record("refs/promptctl/test-log", f"worker {worker} record {i}")
+            repo.records.append("refs/promptctl/test-log", f"worker {worker} record {i}")
     finally:
         repo.close()
 
@@ -313,7 +316,7 @@ def test_cli_history_table(run: Run) -> None:
     assert first < second  # newest last
     assert "Ann" in out[second - 200:second] and "v1" in out and "v2" in out
     code, out, err = run("alias", "history", "s", "canary")
-    assert (code, out) == (0, "") and "no alias moves" in err
+    assert (code, out) == (3, "") and "no alias 'canary'" in err
 
 
 # -- the config file -------------------------------------------------------------------------

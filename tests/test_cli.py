@@ -57,7 +57,7 @@ def test_aliases_promote_and_roll_back(run: Run) -> None:
     assert run("load", "s@production", "--var", "x=X")[1] == "one X\n"
     _, out, _ = run("--json", "alias", "list")
     assert json.loads(out) == [{"name": "s", "alias": "production", "version": 1,
-                                "commit": json.loads(out)[0]["commit"]}]
+                                "commit": json.loads(out)[0]["commit"], "problem": None}]
     assert run("alias", "delete", "s", "production")[0] == 0
     assert run("load", "s@production")[0] == 3
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from promptctl.gitobjects import BLOB_MODE, serialize_tree, tree_with_file, write_object
+from promptctl.git.objects import BLOB_MODE, Objects, serialize_tree, tree_with_file
 
 from .helpers import git
+
+
+def write_object(objects_dir: Path, kind: str, data: bytes) -> str:
+    """Write a loose object the way promptctl does (``objects_dir`` is ``.git/objects``)."""
+    git_dir = objects_dir.parent
+    return Objects(git_dir.parent, git_dir).write(kind, data)
 
 
 def _store(repo: Path) -> tuple[object, object]:

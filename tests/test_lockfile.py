@@ -9,13 +9,10 @@ from pathlib import Path
 import pytest
 
 from promptctl import Conflict, NotFound, Registry
+from promptctl.errors import InvalidLockFile, LockFileNotFound, LockMismatch, NotLocked
 from promptctl.formats.lockfile import (
-    InvalidLockFile,
     Lock,
     LockedPrompt,
-    LockFileNotFound,
-    LockMismatch,
-    NotLocked,
     dump_lock,
     parse_lock,
     read_lock,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from promptctl import Conflict, Registry
-from promptctl.index import ShallowHistory
+from promptctl.errors import ShallowHistory
 
 from .helpers import Run, git, tick
 

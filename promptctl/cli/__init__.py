@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     except PromptctlError as exc:
         _fail(str(exc), exc.exit_code)
     except TyperException as exc:  # Typer's usage errors (bad option, missing argument …)
-        _fail(exc.format_message(), getattr(exc, "exit_code", EXIT_USAGE))  # type: ignore[attr-defined]
+        _fail(exc.format_message(), getattr(exc, "exit_code", EXIT_USAGE))
     except Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

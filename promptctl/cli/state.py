@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import typer
@@ -27,6 +28,11 @@ class State:
     def close(self) -> None:
         """At the end of the command: report what the registry did on the side, release it."""
         if self._registry is not None:
+            # Called while click unwinds: an exception on its way out means the command
+            # failed, and a failure prints its one error line and nothing else new.
+            if sys.exc_info()[0] is None:
+                for text in self._registry.notes:
+                    views.message(f"note: {text}")
             for text in self._registry.warnings:
                 views.warning(text)
             if self._registry.deepened_from is not None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..gitrepo import LogEntry
 from ..models import AliasMove
 
 ALIAS_LOG_REF = "refs/promptctl/alias-log"
@@ -56,9 +55,11 @@ def encode_move(name: str, alias: str, before: tuple[str | None, int | None],
     return f"{subject}\n\n{json.dumps(record, sort_keys=True)}\n"
 
 
-def decode_move(entry: LogEntry) -> AliasMove | None:
-    """The move an alias-log commit records, or ``None`` (a merge, or not a record we know)."""
-    body = entry.message.partition("\n\n")[2]
+def decode_move(record: str, message: str, author: str, email: str,
+                timestamp: int) -> AliasMove | None:
+    """The move alias-log commit ``record`` (its message, author and date) holds, or
+    ``None`` (a merge, or not a record we know)."""
+    body = message.partition("\n\n")[2]
     try:
         data = json.loads(body)
     except ValueError:
@@ -77,6 +78,6 @@ def decode_move(entry: LogEntry) -> AliasMove | None:
         name=name, alias=alias,
         from_version=opt("from_version", int), to_version=opt("to_version", int),
         from_commit=opt("from_commit", str), to_commit=opt("to_commit", str),
-        author=entry.author, email=entry.email, timestamp=entry.timestamp,
-        reason=opt("reason", str), forced=data.get("forced") is True, record=entry.commit,
+        author=author, email=email, timestamp=timestamp,
+        reason=opt("reason", str), forced=data.get("forced") is True, record=record,
     )

@@ -35,7 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..errors import Conflict, InvalidFile, InvalidInput, NotFound, PromptctlError
+from ..errors import InvalidInput, InvalidLockFile, LockFileError, LockFileNotFound
 from .references import parse_ref
 
 LOCK_FORMAT = 1
@@ -251,47 +251,3 @@ def write_lock(path: str | os.PathLike[str], lock: Lock) -> None:
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise LockFileError(f"cannot write lock file {target}: {exc.strerror}") from exc
-
-
-# -- errors -------------------------------------------------------------------------------
-
-
-class LockFileError(PromptctlError):
-    """A lock file could not be written."""
-
-
-class LockFileNotFound(NotFound):
-    """No lock file where one was named."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        super().__init__(f"no lock file at {path} (make one: promptctl lock REF…)")
-
-
-class InvalidLockFile(InvalidFile):
-    """A lock file that is not valid JSON or breaks its schema."""
-
-
-class NotLocked(NotFound):
-    """A load through a lock file of a reference the file does not pin."""
-
-    def __init__(self, ref: str, path: str) -> None:
-        self.ref = ref
-        self.path = path
-        super().__init__(
-            f"{ref} is not pinned in lock file {path} "
-            "(run 'promptctl lock' with every reference the application loads)"
-        )
-
-
-class LockMismatch(Conflict):
-    """The registry no longer holds what a lock file pinned (history rewritten, file edited)."""
-
-    def __init__(self, ref: str, path: str, problem: str) -> None:
-        self.ref = ref
-        self.path = path
-        self.problem = problem
-        super().__init__(
-            f"{ref} does not match lock file {path}: {problem}; "
-            "see 'promptctl lock --check', then re-lock or restore the history"
-        )

@@ -1,0 +1,136 @@
+"""The Git layer: the only code that runs git or reads ``.git``.
+
+A :class:`Repo` is assembled from parts held as attributes, each a module of its own:
+
+* ``refs`` (:class:`~.refs.Refs`): HEAD and refs, read from the files;
+* ``objects`` (:class:`~.objects.Objects`): objects read through one ``cat-file``
+  process, blobs and trees written in Python;
+* ``runner`` (:class:`~.runner.Runner`): runs git; the one place git's words are read;
+* ``ref_updates`` (:class:`~.refs.RefUpdates`): refs moved by compare-and-swap;
+* ``commits`` (:class:`~.commits.Commits`): commit and tag objects;
+* ``history`` (:class:`~.history.History`): walks, diffs, ancestry, deepening a shallow clone;
+* ``worktree`` (:class:`~.worktree.Worktree`): the user's index and files, one path at a time;
+* ``remotes`` (:class:`~.remotes.Remotes`): fetch, push, ls-remote, partial clones;
+* ``records`` (:class:`~.records.Records`): append-only chains of record commits.
+
+``refs`` and ``objects`` start no process of their own beyond the one ``cat-file``: a
+load is handed those two (and the version index) and nothing else. The other parts are
+made when first used.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from .commits import Commits
+from .history import History
+from .objects import Objects
+from .records import Records
+from .refs import Refs, RefUpdates
+from .remotes import Remotes
+from .runner import Runner
+from .worktree import Worktree
+
+
+class Repo:
+    """A Git repository (or a linked worktree of one) seen from promptctl."""
+
+    def __init__(self, root: Path, git_dir: Path, common_dir: Path) -> None:
+        self.root = root
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+        self.refs = Refs(git_dir, common_dir)
+        self.objects = Objects(root, common_dir)
+
+    # -- finding and making repositories --------------------------------------------------
+
+    @classmethod
+    def find(cls, start: Path) -> Repo | None:
+        """The repository whose working tree contains ``start``, or ``None``."""
+        for folder in (start, *start.parents):
+            dot_git = folder / ".git"
+            if dot_git.is_dir():
+                return cls._at(folder, dot_git)
+            if dot_git.is_file():  # a linked worktree or submodule: "gitdir: <path>"
+                text = dot_git.read_text(errors="replace").strip()
+                if text.startswith("gitdir:"):
+                    return cls._at(folder, (folder / text[7:].strip()).resolve())
+        return None
+
+    @classmethod
+    def _at(cls, root: Path, git_dir: Path) -> Repo:
+        common = git_dir
+        commondir_file = git_dir / "commondir"
+        if commondir_file.is_file():
+            common = (git_dir / commondir_file.read_text().strip()).resolve()
+        return cls(root, git_dir, common)
+
+    @classmethod
+    def open_bare(cls, path: Path) -> Repo:
+        """A bare repository (promptctl's own clone of a remote registry): no working tree."""
+        return cls(path, path, path)
+
+    @classmethod
+    def init(cls, path: Path) -> Repo:
+        """Run ``git init`` in ``path`` (made if missing) and return the repository."""
+        path.mkdir(parents=True, exist_ok=True)
+        Runner(path).run("init", "--quiet", str(path))
+        repo = cls.find(path)
+        assert repo is not None
+        return repo
+
+    @classmethod
+    def clone_bare(cls, url: str, dest: Path, refspecs: tuple[str, ...]) -> Repo:
+        """Clone ``url`` bare into ``dest`` (absent), fetching ``refspecs`` from then on."""
+        Remotes(Runner(dest.parent)).clone_bare(url, dest)
+        repo = cls.open_bare(dest)
+        for spec in refspecs:
+            repo.runner.run("config", "--add", "remote.origin.fetch", spec)
+        return repo
+
+    @property
+    def bare(self) -> bool:
+        """True for a repository without a working tree."""
+        return self.root == self.git_dir
+
+    def close(self) -> None:
+        """Stop the helper process; the repository stays usable and restarts it on demand."""
+        self.objects.close()
+
+    # -- the parts that run git, made on first use -----------------------------------------
+
+    @functools.cached_property
+    def runner(self) -> Runner:
+        """Runs git in this repository."""
+        return Runner(self.root)
+
+    @functools.cached_property
+    def ref_updates(self) -> RefUpdates:
+        """Moves refs by compare-and-swap."""
+        return RefUpdates(self.runner, self.refs)
+
+    @functools.cached_property
+    def commits(self) -> Commits:
+        """Writes commit and tag objects."""
+        return Commits(self.runner, self.objects)
+
+    @functools.cached_property
+    def history(self) -> History:
+        """Walks and compares commits."""
+        return History(self.runner, self.refs, self.objects, self.root)
+
+    @functools.cached_property
+    def worktree(self) -> Worktree:
+        """The user's index and files (a bare repository has none: do not ask)."""
+        return Worktree(self.runner, self.root)
+
+    @functools.cached_property
+    def remotes(self) -> Remotes:
+        """Fetch, push and friends."""
+        return Remotes(self.runner)
+
+    @functools.cached_property
+    def records(self) -> Records:
+        """Append-only record chains (the alias log)."""
+        return Records(self.refs, self.ref_updates, self.commits, self.history)

@@ -1,0 +1,110 @@
+"""The user's working tree and index: read and touched one file at a time, never more.
+
+A register changes exactly one path here, ``prompts/<name>.yaml``: its index entry (the
+user's other staged work stays staged) and its file, written under a temporary name and
+renamed into place. Every change can be undone, so a write that fails half way leaves
+the file and the index as they were (see ``writing``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+
+from ..errors import Conflict, GitError, PromptctlError
+from .runner import Runner
+
+FILE_MODE = "100644"
+
+
+class Worktree:
+    """The working tree and index of a non-bare repository."""
+
+    def __init__(self, runner: Runner, root: Path) -> None:
+        self._runner = runner
+        self.root = root
+
+    def staged(self, path: str) -> tuple[str, str] | None:
+        """``(mode, blob)`` of ``path`` in the user's index (``None``: not in the index).
+
+        A path in a merge conflict gives ``("conflict", "")``. Much cheaper than
+        ``status``, which stats the whole working tree.
+        """
+        out = self._runner.run_bytes("ls-files", "--stage", "-z", "--", f":(literal){path}")
+        entries = [e for e in out.split(b"\0") if e]
+        if not entries:
+            return None
+        if len(entries) > 1:
+            return ("conflict", "")
+        mode, blob, _stage = entries[0].split(b"\t", 1)[0].split()
+        return mode.decode(), blob.decode()
+
+    def read(self, path: str) -> bytes | None:
+        """The bytes of the user's copy of ``path`` (``None``: absent), refusing symlinks."""
+        target = self._safe_path(path)
+        try:
+            return target.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise GitError("read", f"cannot read {path}: {exc.strerror or exc}") from exc
+
+    def stage(self, path: str, entry: tuple[str, str] | None) -> None:
+        """Set the index entry of ``path`` to ``(mode, blob)``, or remove it (``None``)."""
+        if entry is None:
+            self._runner.run("update-index", "--force-remove", "--", path)
+        else:
+            self._runner.run("update-index", "--add", "--cacheinfo",
+                             f"{entry[0]},{entry[1]},{path}")
+
+    def write(self, path: str, data: bytes | None, mode: str = FILE_MODE) -> None:
+        """Make the user's copy of ``path`` hold ``data`` (``None``: remove it), atomically."""
+        target = self._safe_path(path)
+        if data is None:
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            return
+        temp = target.with_name(f".{target.name}.promptctl-{os.getpid()}")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._safe_path(path)  # mkdir may have met a folder swapped for a link meanwhile
+            with open(temp, "wb") as handle:
+                handle.write(data)
+            os.chmod(temp, 0o755 if mode == "100755" else 0o644)
+            os.replace(temp, target)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise GitError("write", f"cannot write {path}: {exc.strerror or exc}") from exc
+
+    def update(self, old: str, new: str) -> None:
+        """Carry the user's index and files from commit ``old`` to ``new``, as a checkout would.
+
+        ``read-tree -m -u`` touches only the paths that differ and refuses (a
+        :class:`Conflict`, nothing changed) when one of them has local edits.
+        """
+        try:
+            self._runner.run("read-tree", "-m", "-u", old, new)
+        except PromptctlError as exc:
+            raise Conflict(f"cannot update your working tree: {exc}") from exc
+
+    def _safe_path(self, path: str) -> Path:
+        """``root/path``, refused when a folder on the way or the file itself is a symlink:
+        a link could point anywhere, and a write must never land outside the repository."""
+        current = self.root
+        parts = path.split("/")
+        for i, part in enumerate(parts):
+            current = current / part
+            try:
+                info = os.lstat(current)
+            except FileNotFoundError:
+                break
+            except OSError as exc:
+                raise GitError("write", f"cannot use {path}: {exc.strerror or exc}") from exc
+            if stat.S_ISLNK(info.st_mode):
+                shown = "/".join(parts[: i + 1])
+                raise Conflict(f"{shown} is a symbolic link; promptctl writes prompt files "
+                               "only inside the repository")
+        return self.root / path

@@ -1,0 +1,248 @@
+"""A snapshot: one branch tip, its version index and its alias refs — what one read sees.
+
+Every read (a load, a search, a history) takes one :class:`Snapshot` and asks it
+everything: which version a reference names, which version each alias points at, what
+a version's prompt file says. It is handed the repository's ``refs`` and ``objects``
+and the index, nothing that runs git commands, so a load spawns no process beyond the
+one ``cat-file`` it reads objects through.
+
+Aliases are annotated tags ``prompts/<name>@<alias>``, read once per snapshot. An alias
+names a commit; its version is the one that commit made, else the version holding the
+same file (a tag set on a branch that was merged, squashed or rebased since, or on a
+commit that did not change the prompt): it loads exactly the content it was set to.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    AliasNotFound,
+    Conflict,
+    PromptctlError,
+    PromptNotFound,
+    RemoteUnreachable,
+    VersionNotFound,
+)
+from .formats import promptfile
+from .formats import template as tmpl
+from .formats.references import PromptRef
+from .git.objects import Objects
+from .git.refs import Head, Ref, Refs
+from .index import VersionIndex, VersionRow
+from .location import CONFIG_FILE
+from .models import PromptVersion
+
+if TYPE_CHECKING:
+    from .formats.config import RegistryConfig
+
+ALIAS_REF_PREFIX = "refs/tags/prompts/"
+
+
+def alias_ref(name: str, alias: str) -> str:
+    """The tag that holds ``alias`` of prompt ``name``."""
+    return f"{ALIAS_REF_PREFIX}{name}@{alias}"
+
+
+@dataclass(frozen=True)
+class AliasState:
+    """One alias tag of a prompt and what it resolves to: ``row`` is its version, or
+    ``None`` with ``problem`` saying why it has none."""
+
+    alias: str
+    ref: Ref
+    commit: str | None
+    row: VersionRow | None
+    problem: str | None = None
+
+
+class Snapshot:
+    """The registry at one branch tip.
+
+    ``memo`` remembers, across snapshots of the same tip, which version each alias
+    commit resolves to (a search resolves thousands). ``remote_url`` is set for a remote
+    registry, ``stale`` while it could not be fetched.
+    """
+
+    def __init__(self, refs: Refs, objects: Objects, index: VersionIndex, head: Head, *,
+                 prefix: str, memo: dict[tuple[str, str], VersionRow | None],
+                 remote_url: str | None = None, stale: bool = False) -> None:
+        self.refs = refs
+        self.objects = objects
+        self.index = index
+        self.head = head
+        self.prefix = prefix
+        self.remote_url = remote_url
+        self.stale = stale
+        self._memo = memo
+        self._alias_refs: dict[str, dict[str, Ref]] | None = None
+
+    @property
+    def tip(self) -> str | None:
+        """The branch's newest commit (``None`` on an unborn branch)."""
+        return self.head.commit
+
+    # -- references to versions ------------------------------------------------------------
+
+    def row(self, ref: PromptRef) -> VersionRow:
+        """The version ``ref`` resolves to now; :class:`NotFound` naming what exists if none."""
+        if ref.alias is not None:
+            return self.alias_target(ref.name, ref.alias)
+        if ref.version is not None:
+            row = self.index.version(ref.name, ref.version)
+            if row is None:
+                latest = self.index.count(ref.name)
+                if not latest:
+                    raise PromptNotFound(ref.name)
+                raise VersionNotFound(ref.name, ref.version, latest)
+            return row
+        newest = self.index.newest(ref.name)
+        if newest is None:
+            raise PromptNotFound(ref.name)
+        return newest
+
+    def read_file(self, row: VersionRow) -> bytes:
+        """The bytes of version ``row``'s prompt file, checked against the commit's tree."""
+        data = read_version(self.objects, self.index.path_of(row.name), row)
+        if data is None:
+            if self.remote_url is not None:  # a partial clone, offline
+                raise RemoteUnreachable(self.remote_url, f"{row.name} version {row.number} was "
+                                        "never downloaded and cannot be fetched now")
+            raise Conflict(f"{row.name} version {row.number}: commit {row.commit[:10]} is "
+                           "missing from the repository; run 'git fetch' or 'git fsck'")
+        return data
+
+    def prompt(self, row: VersionRow) -> PromptVersion:
+        """Version ``row`` as a :class:`PromptVersion`: its prompt file parsed, its aliases."""
+        source = f"{self.index.path_of(row.name)} (version {row.number})"
+        content = promptfile.parse_prompt(_text(self.read_file(row), source), source)
+        aliases = tuple(a for a, n in self.aliases(row.name).items() if n == row.number)
+        return PromptVersion(
+            name=row.name,
+            version=row.number,
+            template=content.template,
+            commit=row.commit,
+            commit_message=row.message,
+            author=row.author,
+            timestamp=row.timestamp,
+            description=content.description,
+            model_config=content.model_config,
+            tags=content.tags,
+            response_format=content.response_format,
+            aliases=aliases,
+            stale=self.stale,
+        )
+
+    # -- aliases ---------------------------------------------------------------------------
+
+    def alias_refs_by_name(self) -> dict[str, dict[str, Ref]]:
+        """Every alias tag, grouped by prompt name, then by alias (read once per snapshot)."""
+        if self._alias_refs is None:
+            grouped: dict[str, dict[str, Ref]] = {}
+            for refname, ref in self.refs.refs(ALIAS_REF_PREFIX).items():
+                name, _, alias = refname[len(ALIAS_REF_PREFIX):].rpartition("@")
+                if name and "/" not in alias:
+                    grouped.setdefault(name, {})[alias] = ref
+            self._alias_refs = grouped
+        return self._alias_refs
+
+    def alias_states(self, name: str) -> list[AliasState]:
+        """Every alias tag of ``name``, sorted, each with its version or why it has none."""
+        found = []
+        for alias, ref in sorted(self.alias_refs_by_name().get(name, {}).items()):
+            commit = ref.peeled or self.objects.peel(ref.target)
+            if commit is None:
+                found.append(AliasState(alias, ref, None, None, "the tag names no commit"))
+                continue
+            row = self.version_at(name, commit)
+            problem = None if row is not None else (
+                f"commit {commit[:10]} holds no version of {name} on this branch "
+                "(a branch not merged yet, or the file is absent there)")
+            found.append(AliasState(alias, ref, commit, row, problem))
+        return found
+
+    def aliases(self, name: str) -> dict[str, int]:
+        """Each alias of ``name`` that resolves, and its version number."""
+        return {s.alias: s.row.number for s in self.alias_states(name) if s.row is not None}
+
+    def alias_target(self, name: str, alias: str) -> VersionRow:
+        """The version ``alias`` of ``name`` resolves to; :class:`NotFound` saying why if none."""
+        states = self.alias_states(name)
+        state = next((s for s in states if s.alias == alias), None)
+        if state is not None and state.row is not None:
+            return state.row
+        if not self.index.count(name):
+            raise PromptNotFound(name)
+        existing = [s.alias if s.row else f"{s.alias} (unresolved)" for s in states]
+        raise AliasNotFound(name, alias, existing, why=state.problem if state else None)
+
+    def version_at(self, name: str, commit: str) -> VersionRow | None:
+        """The version of ``name`` that commit ``commit`` holds: the one it made, else the one
+        holding the same file (the newest not younger than the commit)."""
+        key = (name, commit)
+        if key in self._memo:
+            return self._memo[key]
+        row = self.index.made_by(name, commit)
+        if row is None:
+            blob = self.objects.entry_id(commit, self.index.path_of(name))
+            candidates = self.index.holding(name, blob) if blob else []
+            if candidates:
+                when = self.objects.commit_time(commit) or 0
+                older = [c for c in candidates if c.timestamp <= when]
+                row = (older or candidates)[-1]
+        self._memo[key] = row
+        return row
+
+    # -- the registry's settings -----------------------------------------------------------
+
+    def config(self) -> RegistryConfig:
+        """``promptctl.yaml`` as committed at the tip (never the unsaved working copy: a
+        protection is changed by a reviewed commit, not a local edit)."""
+        from .formats.config import parse_config
+
+        path = f"{self.prefix}{CONFIG_FILE}"
+        data = self.objects.read_blob(self.tip, path) if self.tip else None
+        return parse_config(_text(data, path) if data else "", path)
+
+
+def _text(data: bytes | None, source: str) -> str:
+    """A file's bytes as text; not UTF-8 is that file's problem, never a traceback."""
+    if data is None:
+        return ""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        from .errors import InvalidPromptFile
+
+        raise InvalidPromptFile(source, None, f"not UTF-8 text (byte {exc.start})") from exc
+
+
+def read_version(objects: Objects, path: str, row: VersionRow) -> bytes | None:
+    """The bytes of version ``row``'s file at ``path`` (``None``: the commit is missing).
+
+    Read as ``<commit>:<path>``, not by the recorded blob id: a record that names a blob
+    its commit does not hold is refused, never served.
+    """
+    found = objects.read_with_id(f"{row.commit}:{path}")
+    if found is None:
+        return None
+    oid, kind, data = found
+    if kind != "blob" or oid != row.blob:
+        raise Conflict(f"{row.name} version {row.number}: its record names blob {row.blob[:10]} "
+                       f"but commit {row.commit[:10]} holds {oid[:10]}; the record is wrong, "
+                       "do not trust this version")
+    return data
+
+
+def summarize(objects: Objects, path: str, row: VersionRow) -> tuple[Any, ...]:
+    """What the index keeps of a newest version for ``list`` and ``search``: description,
+    tags and model config as JSON, template text, and the problem if the file is bad."""
+    try:
+        content = promptfile.parse_prompt(_text(read_version(objects, path, row), path), path)
+    except PromptctlError as exc:
+        return (None, "{}", "{}", "", str(exc))
+    return (content.description, json.dumps(content.tags),
+            json.dumps(content.model_config, default=str), tmpl.template_text(content.template),
+            None)
