@@ -72,7 +72,7 @@ def test_list_search_diff_tags(run: Run) -> None:
     code, out, _ = run("tag", "set", "a", "task=refunds", "-m", "tag it")
     assert code == 0 and "version 2" in out
     code, out, _ = run("diff", "a", "1", "2")
-    assert code == 0 and "tags.task: None → 'refunds'" in out
+    assert code == 0 and 'tags.task: (none) → "refunds"' in out
     code, out, _ = run("tag", "delete", "a", "task")
     assert code == 0 and "version 3" in out
     code, _, err = run("search", "tags.team = ")

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import EXIT_USAGE, PromptctlError
+from ..errors import EXIT_USAGE, MissingVariables, PromptctlError
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and exit with its code."""
     from typer.exceptions import Exit, TyperException
-    from typer.main import get_command
 
-    from .app import app
+    from .app import command
 
-    command = get_command(app)
     try:
-        code = command.main(args=argv, prog_name="promptctl", standalone_mode=False)
+        code = command().main(args=argv, prog_name="promptctl", standalone_mode=False)
+    except MissingVariables as exc:  # only `load` formats: say how to give the values there
+        hint = " ".join(f"--var {name}=…" for name in exc.names)
+        _fail(f"{exc} (pass {hint})", exc.exit_code)
     except PromptctlError as exc:
         _fail(str(exc), exc.exit_code)
     except TyperException as exc:  # Typer's usage errors (bad option, missing argument …)

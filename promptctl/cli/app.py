@@ -1,51 +1,41 @@
-"""The Typer app: global options and the command groups (each in a module of its own)."""
+"""The Typer app: the command groups (each in a module of its own), and the click command
+built from them with the global options on every level (see ``options``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
-from .. import __version__
-from . import aliases, lock, prompts, tags
-from .state import State
+from . import aliases, lock, options, prompts, tags
+
+if TYPE_CHECKING:
+    from typer import _click as click  # Typer vendors click; these are its classes
 
 app = typer.Typer(
     name="promptctl",
-    help="A Git repository as your LLM prompt registry.",
+    help="A Git repository as your LLM prompt registry.\n\n"
+         "Global options (--registry/-r, --json, --version) go anywhere on the command "
+         "line; 'promptctl COMMAND --help' shows each command's own.\n\n"
+         "Examples:\n\n\b\n"
+         "  promptctl init\n"
+         "  promptctl register greet -t 'Hello {{ name }}!' -m \"First greeting\"\n"
+         "  promptctl alias set greet production 1 -m \"Ship it\"\n"
+         "  promptctl load greet@production --var name=Ada\n"
+         "  promptctl list --json",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-def _show_version(value: bool) -> None:
-    if value:
-        print(f"promptctl {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _global_options(
-    ctx: typer.Context,
-    registry: Annotated[
-        Optional[str],  # noqa: UP045 - Typer needs the Optional spelling on Python 3.10
-        typer.Option("--registry", "-r", envvar="PROMPTCTL_REGISTRY",
-                     help="Registry path or Git URL[#folder] (default: the one containing "
-                          "the current directory)."),
-    ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_show_version, is_eager=True,
-                           help="Print the version and exit.")
-    ] = False,
-) -> None:
-    ctx.obj = State(registry or None, json_output)
-    ctx.call_on_close(ctx.obj.close)
-
 
 prompts.add_commands(app)
 lock.add_commands(app)
 app.add_typer(aliases.app, name="alias", help="Point aliases (production, staging …) at versions.")
 app.add_typer(tags.app, name="tag", help="Set or delete a prompt's tags (a new version).")
+
+
+def command() -> click.Command:
+    """The ``promptctl`` click command, global options attached everywhere."""
+    root = typer.main.get_command(app)
+    options.attach(root)
+    return root

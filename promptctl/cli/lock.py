@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import views
+from . import completion, views
+from .help import Command
 from .state import state
 
 # ruff: noqa: UP045 - Typer needs the Optional[...] spelling on Python 3.10
@@ -19,15 +20,16 @@ DEFAULT_LOCK_FILE = "promptctl.lock"
 
 def add_commands(app: typer.Typer) -> None:
     """Register ``lock`` on ``app``."""
-    app.command("lock")(lock)
+    app.command("lock", cls=Command)(lock)
 
 
 def lock(
     ctx: typer.Context,
     refs: Annotated[Optional[list[str]], typer.Argument(
-        metavar="[REF]...", help="References to pin, e.g. support/summarize@production.")] = None,
-    file: Annotated[Path, typer.Option("--file", "-f", help="The lock file.")] = Path(
-        DEFAULT_LOCK_FILE),
+        metavar="[REF]...", help="References to pin, e.g. support/summarize@production.",
+        autocompletion=completion.references)] = None,
+    file: Annotated[Path, typer.Option(
+        "--file", "-f", metavar="FILE", help="The lock file.")] = Path(DEFAULT_LOCK_FILE),
     check: Annotated[bool, typer.Option(
         "--check", help="Write nothing; exit 1 listing what changed if the file is stale.")] = False,
 ) -> None:
@@ -36,6 +38,13 @@ def lock(
     With REFs the file pins exactly those; without, the references already in the file
     are resolved again. --check exits 1 when running the same command without it would
     change the file (an alias moved, a prompt file differs), 0 when the file is current.
+
+    Examples:
+
+    \b
+      promptctl lock support/summarize@production support/triage@production
+      promptctl lock            # re-resolve every reference already in the file
+      promptctl lock --check    # in CI: exit 1 when the file is stale
     """
     from ..formats.lockfile import read_lock, write_lock
 

@@ -1,4 +1,8 @@
-"""Commands on prompts: init, register, load, show, list, history, diff, search, check."""
+"""Commands on prompts: init, register, edit, load, show, list, history, diff, search, check.
+
+Each docstring is the command's ``--help``; a line holding only ``\\b`` keeps the
+example lines below it as they are written (click rewraps every other paragraph).
+"""
 
 from __future__ import annotations
 
@@ -12,28 +16,47 @@ import typer
 
 from ..errors import InvalidInput
 from ..formats.promptfile import PromptContent, parse_prompt_source
-from . import views
+from . import completion, views
+from .help import Command
 from .state import parse_pairs, state
 
 # Typer needs the Optional[...] spelling to build options on Python 3.10.
 # ruff: noqa: UP045
 
-Pairs = Annotated[Optional[list[str]], typer.Option(metavar="KEY=VALUE")]
+Name = Annotated[str, typer.Argument(help="Prompt name, e.g. support/summarize.",
+                                      autocompletion=completion.prompt_names)]
+Ref = Annotated[str, typer.Argument(
+    metavar="REF", help="name (newest), name/3 (version 3), name@alias, or prompts:/… form.",
+    autocompletion=completion.references)]
+Message = Annotated[Optional[str], typer.Option("--message", "-m", help="Version note.")]
+Author = Annotated[Optional[str], typer.Option(
+    metavar="'NAME <EMAIL>'", help="Commit as this author (default: your Git identity).")]
 
 
 def add_commands(app: typer.Typer) -> None:
     """Register this module's commands on ``app``."""
-    for command in (init, register, load, show, list_, history, diff, search, check):
+    for command in (init, register, edit, load, show, list_, history, diff, search, check):
         name = command.__name__.rstrip("_")
-        app.command(name)(command)
+        app.command(name, cls=Command)(command)
 
 
 def init(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="Folder to make a registry (made if missing).")] = Path("."),
-    author: Annotated[Optional[str], typer.Option(help="Commit as 'Name <email>'.")] = None,
+    path: Annotated[Path, typer.Argument(
+        metavar="[PATH]", help="Folder to make a registry (made if missing).")] = Path("."),
+    author: Author = None,
 ) -> None:
-    """Make a registry: promptctl.yaml and prompts/, in a Git repository (git init if needed)."""
+    """Make a registry: promptctl.yaml and prompts/, in a Git repository (git init if needed).
+
+    Running it again changes nothing. Inside an existing repository it makes a registry
+    folder there, committing only promptctl.yaml.
+
+    Examples:
+
+    \b
+      promptctl init                  # this folder
+      promptctl init prompts-registry # a folder of this repository
+    """
     from ..registry import Registry
 
     registry = Registry.init(path, author=author)
@@ -42,64 +65,157 @@ def init(
 
 def register(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Prompt name, e.g. support/summarize.")],
+    name: Name,
     text: Annotated[Optional[str], typer.Option("--text", "-t", help="The template text.")] = None,
-    file: Annotated[
-        Optional[str],
-        typer.Option("--file", "-f", help="A template or whole prompt file; '-' reads stdin."),
-    ] = None,
-    message: Annotated[Optional[str], typer.Option("--message", "-m", help="Version note.")] = None,
-    model_config: Pairs = None,
-    tag: Pairs = None,
-    description: Annotated[Optional[str], typer.Option(help="What the prompt is for.")] = None,
-    author: Annotated[Optional[str], typer.Option(help="Commit as 'Name <email>'.")] = None,
+    file: Annotated[Optional[str], typer.Option(
+        "--file", "-f", help="A template, or a whole prompt file (YAML with a template key); "
+                             "'-' reads stdin.")] = None,
+    message: Message = None,
+    model_config: Annotated[Optional[list[str]], typer.Option(
+        metavar="KEY=VALUE",
+        help="A model setting (model_name, temperature, max_tokens …); numbers, true/false "
+             "and JSON stay typed. Repeat for more.")] = None,
+    tag: Annotated[Optional[list[str]], typer.Option(
+        metavar="KEY=VALUE", help="A tag (text). Repeat for more.")] = None,
+    description: Annotated[Optional[str], typer.Option(
+        metavar="TEXT", help="What the prompt is for.")] = None,
+    response_format: Annotated[Optional[str], typer.Option(
+        metavar="JSON|@FILE",
+        help="JSON Schema of the expected output: JSON text, or @ and a JSON or YAML "
+             "file.")] = None,
+    author: Author = None,
     push: Annotated[bool, typer.Option(
         "--push", help="Push it to origin (re-made on the remote's tip if that moved).")] = False,
 ) -> None:
-    """Register a new version of a prompt (nothing happens if the content is unchanged)."""
-    content = _content_from_options(text, file, model_config, tag, description)
+    """Register a new version of a prompt (nothing happens if the content is unchanged).
+
+    Prints the name, version and commit. Model config values are typed (0.2 stays a
+    number).
+
+    Examples:
+
+    \b
+      promptctl register greet -t 'Hello {{ name }}!' -m "First greeting"
+      promptctl register support/summarize -f prompt.yaml -m "Shorter summaries"
+      echo 'Hi {{ name }}' | promptctl register greet -f - -m "Less formal"
+      promptctl register greet -t 'Hi {{ name }}' --model-config temperature=0.2 \\
+          --tag team=web --response-format '{"type": "object"}'
+    """
+    content = _content_from_options(text, file, model_config, tag, description, response_format)
     st = state(ctx)
     result = st.registry().register(name, content, message, author=author, push=push)
     views.registered(result, st.json)
 
 
+def edit(
+    ctx: typer.Context,
+    name: Name,
+    message: Annotated[Optional[str], typer.Option(
+        "--message", "-m", help="Version note (default: 'Edit NAME').")] = None,
+    author: Author = None,
+    push: Annotated[bool, typer.Option("--push", help="Push the new version to origin.")] = False,
+) -> None:
+    """Edit a prompt's newest version in $VISUAL or $EDITOR, then register the result.
+
+    The whole prompt file opens in your editor (else vi); when you save and quit, it is
+    registered as the next version. Unchanged, nothing happens; an editor that exits
+    non-zero aborts (exit 1). An edit that cannot be registered is kept, and its path
+    printed, so nothing you typed is lost.
+
+    Examples:
+
+    \b
+      promptctl edit support/summarize -m "Mention deadlines"
+      EDITOR="code --wait" promptctl edit greet
+    """
+    from ..formats.promptfile import dump_prompt, parse_prompt
+    from ..formats.references import validate_name
+    from .editor import edit_file
+
+    validate_name(name)  # before the editor opens: `edit x@production` would fail after it
+    st = state(ctx)
+    newest = st.registry().load_prompt(name, cache_ttl_seconds=0)
+    original = dump_prompt(PromptContent(newest.template, newest.description,
+                                         newest.model_config, newest.tags,
+                                         newest.response_format))
+    with edit_file(original, name) as draft:
+        if draft.text == original:
+            views.message(f"no changes: {name} stays at version {newest.version}")
+            return
+        # The file handed out was a whole prompt file: one that is not any more is an
+        # error, not a template made of broken YAML.
+        content = parse_prompt(draft.text, str(draft.path))
+        result = st.registry().register(name, content, message or f"Edit {name}",
+                                        author=author, push=push)
+    views.registered(result, st.json)
+
+
 def load(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="name, name/3, name@alias or prompts:/… form.")],
-    var: Pairs = None,
-    vars_file: Annotated[
-        Optional[Path], typer.Option(help="JSON or YAML file of variable values.")
-    ] = None,
-    lock_file: Annotated[
-        Optional[Path],
-        typer.Option(help="Resolve REF through this lock file (see 'promptctl lock')."),
-    ] = None,
+    ref: Ref,
+    var: Annotated[Optional[list[str]], typer.Option(
+        metavar="KEY=VALUE", help="A variable's value. Repeat for more.")] = None,
+    vars_file: Annotated[Optional[Path], typer.Option(
+        metavar="FILE", help="JSON or YAML file of variable values (--var wins).")] = None,
+    lock_file: Annotated[Optional[Path], typer.Option(
+        metavar="FILE", help="Resolve REF through this lock file (see 'promptctl lock').")] = None,
 ) -> None:
-    """Print a prompt's template, or the formatted prompt when values are given."""
+    """Print a prompt's template, or the formatted prompt when values are given.
+
+    Only the prompt goes to stdout, so it pipes; a chat prompt prints as JSON.
+
+    Examples:
+
+    \b
+      promptctl load support/summarize@production
+      promptctl load support/summarize/3 --var ticket="Checkout fails" --var num_sentences=2
+      promptctl load prompts:/support/triage@production --vars-file values.json
+    """
     st = state(ctx)
     prompt = st.registry().load_prompt(ref, cache_ttl_seconds=0, lock_file=lock_file)
+    given = parse_pairs(var, "--var")
+    for key in _not_used(given, prompt.variables):
+        views.unused_variable(key, prompt.name, prompt.variables)
     values: dict[str, Any] = _read_vars_file(vars_file) if vars_file else {}
-    values.update(parse_pairs(var, "--var"))
+    values.update(given)
     views.loaded(prompt, prompt.format(**values) if values or vars_file else None, st.json)
 
 
-def show(
-    ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="name, name/3, name@alias or prompts:/… form.")],
-) -> None:
-    """Show one version: metadata, aliases, variables and template."""
+def show(ctx: typer.Context, ref: Ref) -> None:
+    """Show one version: metadata, aliases, variables and template.
+
+    Examples:
+
+    \b
+      promptctl show support/summarize@production
+      promptctl --json show support/summarize/2
+    """
     st = state(ctx)
     views.version(st.registry().load_prompt(ref, cache_ttl_seconds=0), st.json)
 
 
 def list_(ctx: typer.Context) -> None:
-    """List every prompt with its newest version and aliases."""
+    """List every prompt with its newest version and aliases.
+
+    Examples:
+
+    \b
+      promptctl list
+      promptctl list --json
+    """
     st = state(ctx)
     views.summaries(st.registry().list_prompts(), st.json)
 
 
-def history(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Prompt name.")]) -> None:
-    """Every version of a prompt: number, commit, date, author, note, aliases."""
+def history(ctx: typer.Context, name: Name) -> None:
+    """Every version of a prompt: number, commit, date, author, note, aliases.
+
+    Examples:
+
+    \b
+      promptctl history support/summarize
+      promptctl history support/summarize --json
+    """
     st = state(ctx)
     views.history(st.registry().history(name), st.json)
 
@@ -114,33 +230,49 @@ class DiffFormat(str, Enum):
 
 def diff(
     ctx: typer.Context,
-    name: Annotated[Optional[str], typer.Argument(metavar="[NAME]", help="Prompt name.")] = None,
-    from_ref: Annotated[
-        Optional[str], typer.Argument(metavar="[FROM]", help="Version, alias or latest.")
-    ] = None,
-    to_ref: Annotated[
-        Optional[str], typer.Argument(metavar="[TO]", help="Version, alias or latest.")
-    ] = None,
-    base: Annotated[
-        Optional[str],
-        typer.Option(help="Git ref (branch, tag, commit): review every prompt changed since it."),
-    ] = None,
-    head: Annotated[
-        Optional[str], typer.Option(help="Git ref to review up to (default: HEAD).")
-    ] = None,
-    fmt: Annotated[DiffFormat, typer.Option("--format", help="Output format.")] = DiffFormat.text,
+    name: Annotated[Optional[str], typer.Argument(
+        metavar="[NAME]", help="Prompt name.", autocompletion=completion.prompt_names)] = None,
+    from_ref: Annotated[Optional[str], typer.Argument(
+        metavar="[FROM]", help="Version number, alias or latest.",
+        autocompletion=completion.version_specs)] = None,
+    to_ref: Annotated[Optional[str], typer.Argument(
+        metavar="[TO]", help="Version number, alias or latest.",
+        autocompletion=completion.version_specs)] = None,
+    base: Annotated[Optional[str], typer.Option(
+        metavar="REF", help="Git ref (branch, tag, commit): review every prompt changed since "
+                            "it (since the merge base, as a pull request does).")] = None,
+    head: Annotated[Optional[str], typer.Option(
+        metavar="REF", help="Git ref to review up to (default: HEAD).")] = None,
+    fmt: Annotated[DiffFormat, typer.Option(
+        "--format", metavar="[text|markdown|json]",
+        help="Output format; markdown (with --base) is a pull-request comment.")
+    ] = DiffFormat.text,
+    fail_on_breaking: Annotated[bool, typer.Option(
+        "--fail-on-breaking",
+        help="Exit 1 when a change can break callers (variables added or removed, a prompt "
+             "removed or renamed, text switched to chat).")] = False,
 ) -> None:
     """Compare two versions of a prompt, or review every prompt changed between two Git refs.
 
     NAME FROM TO compares two versions (numbers, aliases or latest). --base REF [--head REF]
     lists every prompt added, removed, renamed or changed, breaking changes flagged;
-    --format markdown is ready to post as a pull-request comment.
+    --format markdown is ready to post as a pull-request comment. Template diffs are
+    coloured on a terminal.
+
+    Examples:
+
+    \b
+      promptctl diff support/summarize production staging
+      promptctl diff support/summarize 2 latest --fail-on-breaking
+      promptctl diff --base origin/main --format markdown > comment.md
     """
     st = state(ctx)
     if base is not None:
         if name is not None:
             raise InvalidInput("give either NAME FROM TO or --base REF, not both")
-        views.review(st.registry().review(base, head), "json" if st.json else fmt.value)
+        review = st.registry().review(base, head)
+        views.review(review, "json" if st.json else fmt.value)
+        _fail_if(fail_on_breaking, len(review.breaking))
         return
     if head is not None:
         raise InvalidInput("--head needs --base REF")
@@ -148,28 +280,53 @@ def diff(
         raise InvalidInput("give NAME FROM TO (two versions of a prompt) or --base REF (a review)")
     if fmt is DiffFormat.markdown:
         raise InvalidInput("--format markdown needs --base REF")
-    views.diff(st.registry().diff(name, from_ref, to_ref), st.json or fmt is DiffFormat.json)
+    compared = st.registry().diff(name, from_ref, to_ref)
+    views.diff(compared, st.json or fmt is DiffFormat.json)
+    # Callers pass exactly the template's variables: one added or removed breaks them.
+    _fail_if(fail_on_breaking, len(compared.variables_added) + len(compared.variables_removed))
+
+
+def _fail_if(fail_on_breaking: bool, breaking: int) -> None:
+    if fail_on_breaking and breaking:
+        views.breaking(breaking)
+        raise typer.Exit(1)
 
 
 def search(
     ctx: typer.Context,
-    filter_string: Annotated[
-        Optional[str],
-        typer.Argument(metavar="[FILTER]", help="e.g. \"tags.team = 'support' AND alias = 'production'\""),
-    ] = None,
+    filter_string: Annotated[Optional[str], typer.Argument(
+        metavar="[FILTER]",
+        help="name, tags.KEY, alias, model_config.KEY or template compared with =, !=, "
+             "LIKE, ILIKE, <, >; combined with AND, OR, NOT and parentheses.")] = None,
 ) -> None:
-    """Find prompts by name, tags, aliases, model config or template text."""
+    """Find prompts by name, tags, aliases, model config or template text.
+
+    Without FILTER, every prompt. Values go in single or double quotes.
+
+    Examples:
+
+    \b
+      promptctl search "tags.team = 'support' AND alias = 'production'"
+      promptctl search "name LIKE 'support/%'"
+      promptctl search "template LIKE '%refund%' AND NOT model_config.temperature > 0.5"
+    """
     st = state(ctx)
     views.summaries(st.registry().search_prompts(filter_string), st.json)
 
 
 def check(
     ctx: typer.Context,
-    paths: Annotated[
-        Optional[list[Path]], typer.Argument(help="Files or folders (default: the registry's prompts/).")
-    ] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        metavar="[PATH]...", help="Files or folders (default: the registry's prompts/).")] = None,
 ) -> None:
-    """Validate prompt files; exit 1 listing every problem."""
+    """Validate prompt files; exit 1 listing every problem.
+
+    Examples:
+
+    \b
+      promptctl check
+      promptctl check prompts/support/summarize.yaml
+    """
     from ..checker import check_paths
 
     st = state(ctx)
@@ -186,6 +343,7 @@ def _content_from_options(
     model_config: list[str] | None,
     tag: list[str] | None,
     description: str | None,
+    response_format: str | None,
 ) -> PromptContent:
     if (text is None) == (file is None):
         raise InvalidInput("give the template with exactly one of --text/-t or --file/-f")
@@ -204,8 +362,35 @@ def _content_from_options(
         description if description is not None else base.description,
         config,
         {**base.tags, **parse_pairs(tag, "--tag")},
-        base.response_format,
+        base.response_format if response_format is None else _read_json_arg(
+            response_format, "--response-format"),
     )
+
+
+def _read_json_arg(value: str, option: str) -> Any:
+    """``JSON`` text, or ``@FILE`` holding JSON or YAML (as curl's ``-d @file``)."""
+    import yaml
+
+    if value.startswith("@"):
+        path = Path(value[1:])
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise InvalidInput(f"{option}: cannot read {path}: {exc.strerror}") from exc
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise InvalidInput(f"{option}: {path} is not valid JSON or YAML") from exc
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{option} is not valid JSON (or @FILE): {exc}") from exc
+
+
+def _not_used(values: dict[str, str], variables: tuple[str, ...]) -> list[str]:
+    """The names in ``values`` that no variable uses (``user`` counts for ``user.name``)."""
+    return [key for key in values
+            if not any(v == key or v.startswith(key + ".") for v in variables)]
 
 
 def _typed(value: str) -> Any:

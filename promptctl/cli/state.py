@@ -1,4 +1,4 @@
-"""What the global options leave for every command."""
+"""What the global options leave for every command: the registry, opened on first use."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import typer
 
 from ..registry import Registry
-from . import views
+from . import options, views
 
 
 @dataclass
@@ -41,10 +41,17 @@ class State:
 
 
 def state(ctx: typer.Context) -> State:
-    """The :class:`State` of the running command."""
-    found = ctx.find_root().obj
-    assert isinstance(found, State)
-    return found
+    """The :class:`State` of the running command, made from the global options at first use.
+
+    Made only once the whole command line is parsed, since a global option may follow
+    the command; the registry is closed when the command ends.
+    """
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = State(*options.given(ctx))
+        root.call_on_close(root.obj.close)
+    assert isinstance(root.obj, State)
+    return root.obj
 
 
 def parse_pairs(pairs: list[str] | None, what: str) -> dict[str, str]:

@@ -1,13 +1,14 @@
 """Rendering: data from the registry to text, Rich tables or JSON. No logic lives here.
 
 Data goes to stdout, messages to stderr. Rich is imported only by the views that draw
-tables, so ``promptctl load`` does not pay for it; Rich itself drops colour when stdout
-is not a terminal or ``NO_COLOR`` is set.
+tables, so ``promptctl load`` does not pay for it. Colour (and bold) only when stdout is
+a terminal and ``NO_COLOR`` is not set, whatever its value (https://no-color.org).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -39,20 +40,70 @@ def warning(text: str) -> None:
     print(f"warning: {text}", file=sys.stderr)
 
 
+def unused_variable(key: str, name: str, variables: Sequence[str]) -> None:
+    """``load --var KEY=…`` for a KEY the template does not use (a typo, most likely)."""
+    warning(f"--var {key} is not a variable of {name} "
+            f"(variables: {', '.join(variables) or 'none'})")
+
+
+def breaking(count: int) -> None:
+    """Why ``diff --fail-on-breaking`` exits 1."""
+    message(f"{count} breaking change(s); exit 1 (--fail-on-breaking)")
+
+
 def _json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _colour() -> bool:
+    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
 def _table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, show_edge=False, header_style="bold")
     for column in columns:
         table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
-    Console().print(table)
+    for row in rows:  # Text: a description such as "[beta] …" is not Rich markup
+        table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
+    # No colour system: no escape at all, bold headers included (Rich's own NO_COLOR
+    # handling keeps bold).
+    colour = _colour()
+    Console(force_terminal=colour, color_system="auto" if colour else None,
+            highlight=False).print(table)
+
+
+# git's diff colours: file headers bold, hunk headers cyan, removed red, added green.
+_BOLD, _CYAN, _RED, _GREEN, _RESET = "\033[1m", "\033[36m", "\033[31m", "\033[32m", "\033[0m"
+
+
+def _painted(lines: Iterable[str], colour: bool) -> list[str]:
+    """Unified-diff lines, coloured as git colours them when ``colour``.
+
+    Lines before the first hunk are the ``---``/``+++`` file headers; after it, a
+    removed line may start with ``---`` too, and is red like any other.
+    """
+    if not colour:
+        return list(lines)
+    painted, in_hunk = [], False
+    for line in lines:
+        in_hunk = in_hunk or line.startswith("@@")
+        code = (_BOLD if not in_hunk else _CYAN if line.startswith("@@")
+                else _RED if line.startswith("-") else _GREEN if line.startswith("+") else "")
+        painted.append(f"{code}{line}{_RESET}" if code else line)
+    return painted
+
+
+def _value(value: Any) -> str:
+    """A setting's value in a text diff: JSON (so 0.2 and "0.2" differ), ``(none)`` if absent."""
+    return "(none)" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _change(key: str, old: Any, new: Any) -> str:
+    return f"{key}: {_value(old)} → {_value(new)}"
 
 
 def _short(commit: str) -> str:
@@ -102,6 +153,8 @@ def version(v: PromptVersion, as_json: bool) -> None:
         lines.append(f"description: {v.description}")
     lines += [f"model_config.{k}: {val}" for k, val in v.model_config.items()]
     lines += [f"tags.{k}: {val}" for k, val in v.tags.items()]
+    if v.response_format is not None:
+        lines.append("response_format: " + json.dumps(v.response_format, ensure_ascii=False))
     print("\n".join(lines))
     print("template:")
     if isinstance(v.template, str):
@@ -149,17 +202,17 @@ def diff(d: PromptDiff, as_json: bool) -> None:
         print("no changes")
         return
     if d.description_change:
-        print(f"description: {d.description_change[0]!r} → {d.description_change[1]!r}")
+        print(_change("description", *d.description_change))
     for key, (old, new) in d.model_config_changes.items():
-        print(f"model_config.{key}: {old!r} → {new!r}")
+        print(_change(f"model_config.{key}", old, new))
     for key, (old, new) in d.tag_changes.items():
-        print(f"tags.{key}: {old!r} → {new!r}")
+        print(_change(f"tags.{key}", old, new))
     if d.variables_added:
         print("variables added: " + ", ".join(d.variables_added))
     if d.variables_removed:
         print("variables removed: " + ", ".join(d.variables_removed))
-    if d.template_diff:
-        print("\n".join(d.template_diff))
+    for line in _painted(d.template_diff, _colour()):
+        print(line)
 
 
 def alias_set(info: AliasInfo, as_json: bool) -> None:
@@ -226,7 +279,7 @@ def review(r: Review, fmt: str) -> None:
     elif fmt == "markdown":
         print(_review_markdown(r))
     else:
-        print(_review_text(r))
+        print(_review_text(r, _colour()))
 
 
 def _review_counts(r: Review, sep: str) -> str:
@@ -239,7 +292,7 @@ def _change_title(c: PromptChange) -> str:
     return c.status + (f" from {c.old_name}" if c.old_name else "")
 
 
-def _review_text(r: Review) -> str:
+def _review_text(r: Review, colour: bool) -> str:
     lines = [f"{r.folder} from {r.base} ({_short(r.base_commit)}) to {r.head} "
              f"({_short(r.head_commit)}): {_review_counts(r, ', ') or 'no prompt changes'}"
              + (f"; {len(r.breaking)} breaking" if r.breaking else "")]
@@ -248,17 +301,17 @@ def _review_text(r: Review) -> str:
         lines += [f"  ⚠ {reason}" for reason in c.breaking]
         d = c.diff
         if d.description_change:
-            lines.append(f"  description: {d.description_change[0]!r} → {d.description_change[1]!r}")
-        lines += [f"  model_config.{k}: {a!r} → {b!r}" for k, (a, b) in d.model_config_changes.items()]
-        lines += [f"  tags.{k}: {a!r} → {b!r}" for k, (a, b) in d.tag_changes.items()]
+            lines.append("  " + _change("description", *d.description_change))
+        lines += ["  " + _change(f"model_config.{k}", a, b)
+                  for k, (a, b) in d.model_config_changes.items()]
+        lines += ["  " + _change(f"tags.{k}", a, b) for k, (a, b) in d.tag_changes.items()]
         if c.response_format_change:
-            before, after = c.response_format_change
-            lines.append(f"  response_format: {json.dumps(before)} → {json.dumps(after)}")
+            lines.append("  " + _change("response_format", *c.response_format_change))
         if d.variables_added:
             lines.append("  variables added: " + ", ".join(d.variables_added))
         if d.variables_removed:
             lines.append("  variables removed: " + ", ".join(d.variables_removed))
-        lines += ["  " + line for line in d.template_diff]
+        lines += ["  " + line for line in _painted(d.template_diff, colour)]
     return "\n".join(lines)
 
 
@@ -367,15 +420,28 @@ def deepened(remote: str) -> None:
             "to number versions")
 
 
-def index_progress() -> Callable[[int, int], None] | None:
-    """A progress line on stderr while the version index is first built; only on a terminal."""
-    if not sys.stderr.isatty():
-        return None
+def index_progress() -> Callable[[int, int], None]:
+    """Say so on stderr while the version index is first built over a long history.
 
-    def show(done: int, total: int) -> None:
-        share = f"{100 * done // total:3d}% " if total else ""
-        end = "\n" if total and done >= total else ""
-        print(f"\rindexing history: {share}({done}/{total or '?'} commits)", end=end,
-              file=sys.stderr, flush=True)
+    On a terminal, a progress line kept current; elsewhere (CI logs, pipes) one line,
+    once, so a slow first command does not look hung. A short history, indexed before
+    the first report, says nothing.
+    """
+    if sys.stderr.isatty():
+        def bar(done: int, total: int) -> None:
+            share = f"{100 * done // total:3d}% " if total else ""
+            end = "\n" if total and done >= total else ""
+            print(f"\rindexing history: {share}({done}/{total or '?'} commits)", end=end,
+                  file=sys.stderr, flush=True)
 
-    return show
+        return bar
+
+    said = False
+
+    def once(done: int, total: int) -> None:
+        nonlocal said
+        if not said and done < total:
+            said = True
+            message(f"indexing history ({total} commits)…")
+
+    return once
