@@ -52,19 +52,18 @@ class RegistryConfig:
 @lru_cache(maxsize=16)
 def parse_config(text: str, source: str = "promptctl.yaml") -> RegistryConfig:
     """Parse and validate the text of ``promptctl.yaml``; errors name ``source`` and the key."""
-    import yaml
+    from .bounded import load_yaml
 
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidConfig(source, None, f"not valid YAML: {exc}") from exc
+    # Bounded like a prompt file (size, values, depth), and duplicate keys are refused:
+    # a second `production:` must not quietly replace the first one's rules.
+    data = load_yaml(text, source, InvalidConfig)
     if data is None:
         return RegistryConfig()
     if not isinstance(data, dict):
         raise InvalidConfig(source, None, "must be a mapping of settings")
     version = data.get("version", CONFIG_VERSION)
     if isinstance(version, bool) or version != CONFIG_VERSION:
-        raise InvalidConfig(source, "version", f"must be {CONFIG_VERSION}, got {version!r}")
+        raise InvalidConfig(source, "version", f"must be {CONFIG_VERSION}, got {_shown(version)}")
     protected = data.get("protected_aliases") or {}
     if not isinstance(protected, dict):
         raise InvalidConfig(source, "protected_aliases", "must map alias names to their rules")
@@ -72,6 +71,8 @@ def parse_config(text: str, source: str = "promptctl.yaml") -> RegistryConfig:
         str(alias): _policy(rules, source, f"protected_aliases.{alias}")
         for alias, rules in protected.items()
     }
+    if len(policies) < len(protected):  # `1:` and `"1":` both become "1"
+        raise InvalidConfig(source, "protected_aliases", "names an alias twice")
     for alias, policy in policies.items():
         _check_alias(alias, source, f"protected_aliases.{alias}")
         if policy.promote_from == alias:
@@ -92,12 +93,12 @@ def _policy(rules: Any, source: str, key: str) -> AliasPolicy:
     require_reason = rules.get("require_reason", True)
     if not isinstance(require_reason, bool):
         raise InvalidConfig(source, f"{key}.require_reason",
-                            f"must be true or false, got {require_reason!r}")
+                            f"must be true or false, got {_shown(require_reason)}")
     promote_from = rules.get("promote_from")
     if promote_from is not None:
         if not isinstance(promote_from, str):
             raise InvalidConfig(source, f"{key}.promote_from",
-                                f"must be an alias name, got {promote_from!r}")
+                                f"must be an alias name, got {_shown(promote_from)}")
         _check_alias(promote_from, source, f"{key}.promote_from")
     return AliasPolicy(require_reason, promote_from)
 
@@ -107,3 +108,9 @@ def _check_alias(alias: str, source: str, key: str) -> None:
         validate_alias(alias)
     except InvalidInput as exc:
         raise InvalidConfig(source, key, str(exc)) from exc
+
+
+def _shown(value: Any) -> str:
+    """A wrong value as an error shows it: its repr, cut short (it may be a large mapping)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
