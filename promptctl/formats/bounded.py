@@ -70,6 +70,18 @@ def size_problem(size: int, limit: int) -> str | None:
     return f"is larger than {describe_bytes(limit)} (the limit for one file)"
 
 
+def shown_key(key: str | None) -> str | None:
+    """A key as an error names it: as written when printable and short, else its repr, cut.
+
+    Keys come from the file, and an error is one line: a key holding a line break must
+    not break it.
+    """
+    if key is None or (len(key) <= 120 and key.isprintable()):
+        return key
+    shown = key if key.isprintable() else repr(key)[1:-1]
+    return shown if len(shown) <= 120 else shown[:117] + "..."
+
+
 # -- bytes and files ----------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import InvalidConfig, InvalidInput
+from .bounded import load_yaml, shown_key
 from .references import validate_alias
 
 CONFIG_VERSION = 1
@@ -52,8 +53,6 @@ class RegistryConfig:
 @lru_cache(maxsize=16)
 def parse_config(text: str, source: str = "promptctl.yaml") -> RegistryConfig:
     """Parse and validate the text of ``promptctl.yaml``; errors name ``source`` and the key."""
-    from .bounded import load_yaml
-
     # Bounded like a prompt file (size, values, depth), and duplicate keys are refused:
     # a second `production:` must not quietly replace the first one's rules.
     data = load_yaml(text, source, InvalidConfig)
@@ -67,16 +66,16 @@ def parse_config(text: str, source: str = "promptctl.yaml") -> RegistryConfig:
     protected = data.get("protected_aliases") or {}
     if not isinstance(protected, dict):
         raise InvalidConfig(source, "protected_aliases", "must map alias names to their rules")
-    policies = {
-        str(alias): _policy(rules, source, f"protected_aliases.{alias}")
-        for alias, rules in protected.items()
-    }
-    if len(policies) < len(protected):  # `1:` and `"1":` both become "1"
-        raise InvalidConfig(source, "protected_aliases", "names an alias twice")
-    for alias, policy in policies.items():
-        _check_alias(alias, source, f"protected_aliases.{alias}")
+    policies: dict[str, AliasPolicy] = {}
+    for name, rules in protected.items():
+        alias = str(name)
+        key = shown_key(f"protected_aliases.{alias}") or ""  # a key may hold a line break
+        _check_alias(alias, source, key)
+        if alias in policies:  # `1:` and `"1":` both name the alias "1"
+            raise InvalidConfig(source, key, "names the alias twice")
+        policies[alias] = policy = _policy(rules, source, key)
         if policy.promote_from == alias:
-            raise InvalidConfig(source, f"protected_aliases.{alias}.promote_from",
+            raise InvalidConfig(source, f"{key}.promote_from",
                                 "an alias cannot be promoted from itself")
     return RegistryConfig(CONFIG_VERSION, MappingProxyType(policies))
 
@@ -88,7 +87,7 @@ def _policy(rules: Any, source: str, key: str) -> AliasPolicy:
         raise InvalidConfig(source, key, "must be a mapping (require_reason, promote_from)")
     unknown = sorted(str(k) for k in rules if k not in ("require_reason", "promote_from"))
     if unknown:
-        raise InvalidConfig(source, f"{key}.{unknown[0]}",
+        raise InvalidConfig(source, shown_key(f"{key}.{unknown[0]}"),
                             "unknown setting (known: require_reason, promote_from)")
     require_reason = rules.get("require_reason", True)
     if not isinstance(require_reason, bool):

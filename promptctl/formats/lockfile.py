@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Conflict, InvalidFile, InvalidInput, NotFound, PromptctlError
-from .bounded import json_depth_problem, read_text_file, text_size_problem
+from .bounded import json_depth_problem, read_text_file, shown_key, text_size_problem
 from .references import parse_ref
 
 LOCK_FORMAT = 1
@@ -225,23 +225,23 @@ def _parse_pin(source: str, ref: str, entry: Any) -> LockedPrompt:
     try:
         parsed = parse_ref(ref)
     except InvalidInput as exc:
-        raise InvalidLockFile(source, ref, str(exc)) from exc
+        raise InvalidLockFile(source, shown_key(ref), str(exc)) from exc
     if str(parsed) != ref:
-        raise InvalidLockFile(source, ref, f"write the reference as {str(parsed)!r}")
+        raise InvalidLockFile(source, shown_key(ref), f"write the reference as {str(parsed)!r}")
     if not isinstance(entry, dict):
-        raise InvalidLockFile(source, ref, "must be an object")
+        raise InvalidLockFile(source, shown_key(ref), "must be an object")
     name, version = entry.get("name"), entry.get("version")
     commit, sha256 = entry.get("commit"), entry.get("sha256")
     if name != parsed.name:
-        raise InvalidLockFile(source, ref, f"name must be {parsed.name!r}")
+        raise InvalidLockFile(source, shown_key(ref), f"name must be {parsed.name!r}")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise InvalidLockFile(source, ref, "version must be a positive whole number")
+        raise InvalidLockFile(source, shown_key(ref), "version must be a positive whole number")
     if parsed.version is not None and version != parsed.version:
-        raise InvalidLockFile(source, ref, f"version must be {parsed.version}")
+        raise InvalidLockFile(source, shown_key(ref), f"version must be {parsed.version}")
     if not isinstance(commit, str) or not _COMMIT.fullmatch(commit):
-        raise InvalidLockFile(source, ref, "commit must be a full commit id")
+        raise InvalidLockFile(source, shown_key(ref), "commit must be a full commit id")
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
-        raise InvalidLockFile(source, ref, "sha256 must be 64 hex digits")
+        raise InvalidLockFile(source, shown_key(ref), "sha256 must be 64 hex digits")
     return LockedPrompt(ref, name, version, commit, sha256)
 
 

@@ -38,6 +38,7 @@ from .bounded import (
     StrictLoader,
     decode_utf8,
     load_yaml,
+    shown_key,
     size_problem,
     text_size_problem,
     yaml_limit_problem,
@@ -112,7 +113,7 @@ def parse_prompt(text: str, source: str) -> PromptContent:
     """
     data = _load(text, source)
     for key, problem in _problems(data):
-        raise InvalidPromptFile(source, key, problem)
+        raise InvalidPromptFile(source, shown_key(key), problem)
     return PromptContent(
         template=data["template"],
         description=data.get("description"),
@@ -165,7 +166,8 @@ def find_problems(text: str, source: str, *, slips: bool = False) -> list[Invali
         data = _load(text, source)
     except InvalidPromptFile as exc:
         return [exc]
-    return [InvalidPromptFile(source, key, problem) for key, problem in _problems(data, slips)]
+    found = _problems(data, slips)
+    return [InvalidPromptFile(source, shown_key(key), problem) for key, problem in found]
 
 
 def find_warnings(content: PromptContent) -> list[tuple[str, str]]:
@@ -198,14 +200,14 @@ def validate_content(content: PromptContent, source: str) -> None:
     if problem := _size_problem(data):
         raise InvalidPromptFile(source, None, problem)
     for key, problem in _problems(data, slips=True):
-        raise InvalidPromptFile(source, key, problem)
+        raise InvalidPromptFile(source, shown_key(key), problem)
     for key, value in data.items():
         # Only in-memory text can hold these: a file read as UTF-8 never does.
         for where, text in _texts(value, key):
             if surrogate := _SURROGATE.search(text):
                 char = f"U+{ord(surrogate.group()):04X}"
                 problem = f"contains a lone surrogate ({char}), which UTF-8 cannot store"
-                raise InvalidPromptFile(source, where, problem)
+                raise InvalidPromptFile(source, shown_key(where), problem)
 
 
 def encode_prompt(content: PromptContent, source: str) -> bytes:
