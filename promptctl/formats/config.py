@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import InvalidConfig, InvalidInput
+from .bounded import load_yaml, shown_key
 from .references import validate_alias
 
 CONFIG_VERSION = 1
@@ -52,30 +53,29 @@ class RegistryConfig:
 @lru_cache(maxsize=16)
 def parse_config(text: str, source: str = "promptctl.yaml") -> RegistryConfig:
     """Parse and validate the text of ``promptctl.yaml``; errors name ``source`` and the key."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidConfig(source, None, f"not valid YAML: {exc}") from exc
+    # Bounded like a prompt file (size, values, depth), and duplicate keys are refused:
+    # a second `production:` must not quietly replace the first one's rules.
+    data = load_yaml(text, source, InvalidConfig)
     if data is None:
         return RegistryConfig()
     if not isinstance(data, dict):
         raise InvalidConfig(source, None, "must be a mapping of settings")
     version = data.get("version", CONFIG_VERSION)
     if isinstance(version, bool) or version != CONFIG_VERSION:
-        raise InvalidConfig(source, "version", f"must be {CONFIG_VERSION}, got {version!r}")
+        raise InvalidConfig(source, "version", f"must be {CONFIG_VERSION}, got {_shown(version)}")
     protected = data.get("protected_aliases") or {}
     if not isinstance(protected, dict):
         raise InvalidConfig(source, "protected_aliases", "must map alias names to their rules")
-    policies = {
-        str(alias): _policy(rules, source, f"protected_aliases.{alias}")
-        for alias, rules in protected.items()
-    }
-    for alias, policy in policies.items():
-        _check_alias(alias, source, f"protected_aliases.{alias}")
+    policies: dict[str, AliasPolicy] = {}
+    for name, rules in protected.items():
+        alias = str(name)
+        key = shown_key(f"protected_aliases.{alias}") or ""  # a key may hold a line break
+        _check_alias(alias, source, key)
+        if alias in policies:  # `1:` and `"1":` both name the alias "1"
+            raise InvalidConfig(source, key, "names the alias twice")
+        policies[alias] = policy = _policy(rules, source, key)
         if policy.promote_from == alias:
-            raise InvalidConfig(source, f"protected_aliases.{alias}.promote_from",
+            raise InvalidConfig(source, f"{key}.promote_from",
                                 "an alias cannot be promoted from itself")
     return RegistryConfig(CONFIG_VERSION, MappingProxyType(policies))
 
@@ -87,17 +87,17 @@ def _policy(rules: Any, source: str, key: str) -> AliasPolicy:
         raise InvalidConfig(source, key, "must be a mapping (require_reason, promote_from)")
     unknown = sorted(str(k) for k in rules if k not in ("require_reason", "promote_from"))
     if unknown:
-        raise InvalidConfig(source, f"{key}.{unknown[0]}",
+        raise InvalidConfig(source, shown_key(f"{key}.{unknown[0]}"),
                             "unknown setting (known: require_reason, promote_from)")
     require_reason = rules.get("require_reason", True)
     if not isinstance(require_reason, bool):
         raise InvalidConfig(source, f"{key}.require_reason",
-                            f"must be true or false, got {require_reason!r}")
+                            f"must be true or false, got {_shown(require_reason)}")
     promote_from = rules.get("promote_from")
     if promote_from is not None:
         if not isinstance(promote_from, str):
             raise InvalidConfig(source, f"{key}.promote_from",
-                                f"must be an alias name, got {promote_from!r}")
+                                f"must be an alias name, got {_shown(promote_from)}")
         _check_alias(promote_from, source, f"{key}.promote_from")
     return AliasPolicy(require_reason, promote_from)
 
@@ -107,3 +107,9 @@ def _check_alias(alias: str, source: str, key: str) -> None:
         validate_alias(alias)
     except InvalidInput as exc:
         raise InvalidConfig(source, key, str(exc)) from exc
+
+
+def _shown(value: Any) -> str:
+    """A wrong value as an error shows it: its repr, cut short (it may be a large mapping)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -36,10 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput, InvalidLockFile, LockFileError, LockFileNotFound
+from .bounded import json_depth_problem, read_text_file, shown_key, text_size_problem
 from .references import parse_ref
 
 LOCK_FORMAT = 1
 DEFAULT_LOCK_FILE = "promptctl.lock"
+
+MAX_LOCK_BYTES = 16 * 1024 * 1024
+"""The largest lock file read: a pin is about 250 bytes, so some 60,000 references."""
 
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -190,55 +194,66 @@ def dump_lock(lock: Lock) -> str:
 
 
 def parse_lock(text: str, source: str) -> Lock:
-    """Read a lock file's text; :class:`InvalidLockFile` names ``source`` and the problem."""
+    """Read a lock file's text; :class:`InvalidLockFile` names ``source`` and the problem.
+
+    Bounded like every file promptctl reads: at most :data:`MAX_LOCK_BYTES`, nested at
+    most :data:`.bounded.MAX_DEPTH` levels (``json`` would recurse into anything deeper).
+    """
+    if problem := text_size_problem(text, MAX_LOCK_BYTES) or json_depth_problem(text):
+        raise InvalidLockFile(source, None, problem)
     try:
-        data = json.loads(text)
-    except ValueError as exc:
+        data = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
         raise InvalidLockFile(source, None, f"not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise InvalidLockFile(source, None, "must be a JSON object")
-    if data.get("lock_version") != LOCK_FORMAT:
+    if (version := data.get("lock_version")) != LOCK_FORMAT or isinstance(version, bool):
+        shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:37] + "..."
         raise InvalidLockFile(source, "lock_version",
-                              f"{data.get('lock_version')!r} is not supported (expected {LOCK_FORMAT})")
+                              f"{shown} is not supported (expected {LOCK_FORMAT})")
     prompts = data.get("prompts")
     if not isinstance(prompts, dict):
         raise InvalidLockFile(source, "prompts", "must be an object of references")
     return Lock.of(_parse_pin(source, ref, entry) for ref, entry in prompts.items())
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _parse_pin(source: str, ref: str, entry: Any) -> LockedPrompt:
     try:
         parsed = parse_ref(ref)
     except InvalidInput as exc:
-        raise InvalidLockFile(source, ref, str(exc)) from exc
+        raise InvalidLockFile(source, shown_key(ref), str(exc)) from exc
     if str(parsed) != ref:
-        raise InvalidLockFile(source, ref, f"write the reference as {str(parsed)!r}")
+        raise InvalidLockFile(source, shown_key(ref), f"write the reference as {str(parsed)!r}")
     if not isinstance(entry, dict):
-        raise InvalidLockFile(source, ref, "must be an object")
+        raise InvalidLockFile(source, shown_key(ref), "must be an object")
     name, version = entry.get("name"), entry.get("version")
     commit, sha256 = entry.get("commit"), entry.get("sha256")
     if name != parsed.name:
-        raise InvalidLockFile(source, ref, f"name must be {parsed.name!r}")
+        raise InvalidLockFile(source, shown_key(ref), f"name must be {parsed.name!r}")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise InvalidLockFile(source, ref, "version must be a positive whole number")
+        raise InvalidLockFile(source, shown_key(ref), "version must be a positive whole number")
     if parsed.version is not None and version != parsed.version:
-        raise InvalidLockFile(source, ref, f"version must be {parsed.version}")
+        raise InvalidLockFile(source, shown_key(ref), f"version must be {parsed.version}")
     if not isinstance(commit, str) or not _COMMIT.fullmatch(commit):
-        raise InvalidLockFile(source, ref, "commit must be a full commit id")
+        raise InvalidLockFile(source, shown_key(ref), "commit must be a full commit id")
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
-        raise InvalidLockFile(source, ref, "sha256 must be 64 hex digits")
+        raise InvalidLockFile(source, shown_key(ref), "sha256 must be 64 hex digits")
     return LockedPrompt(ref, name, version, commit, sha256)
 
 
 def read_lock(path: str | os.PathLike[str]) -> Lock:
     """Read the lock file at ``path``; :class:`LockFileNotFound` if there is none."""
+    source = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        # At most MAX_LOCK_BYTES (+1, to tell it is too big): `--lock-file /dev/zero` ends.
+        text = read_text_file(Path(path), source, MAX_LOCK_BYTES, InvalidLockFile)
     except FileNotFoundError as exc:
-        raise LockFileNotFound(os.fspath(path)) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidLockFile(os.fspath(path), None, f"cannot be read ({exc})") from exc
-    return parse_lock(text, os.fspath(path))
+        raise LockFileNotFound(source) from exc
+    return parse_lock(text, source)
 
 
 def write_lock(path: str | os.PathLike[str], lock: Lock) -> None:

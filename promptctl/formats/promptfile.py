@@ -30,11 +30,19 @@ from typing import Any
 import yaml
 
 from ..errors import InvalidPromptFile
-
-try:  # libyaml's parser: parsing is on the hot path of every load
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+from .bounded import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_TEXT,
+    MAX_VALUES,
+    StrictLoader,
+    decode_utf8,
+    load_yaml,
+    shown_key,
+    size_problem,
+    text_size_problem,
+    yaml_limit_problem,
+)
 
 MODEL_CONFIG_FIELDS: tuple[str, ...] = (
     "provider",
@@ -77,70 +85,35 @@ class PromptContent:
 
 # --- reading ---------------------------------------------------------------------------
 
-
-class _Loader(_SafeLoader):
-    """The safe loader, refusing duplicate keys: PyYAML would silently keep the last one,
-    so a second ``template:`` would hide the first (yamllint and check-yaml refuse them too).
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:  # unhashable: the base class reports it
-                continue
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    f"found duplicate key {key!r}",
-                    key_node.start_mark,
-                )
-        return super().construct_mapping(node, deep=deep)
+_Loader = StrictLoader  # the safe loader, refusing duplicate keys (see formats.bounded)
 
 
 def _load(text: str, source: str) -> Any:
-    """Parse YAML text, turning every YAML error into :class:`InvalidPromptFile`."""
-    try:
-        return yaml.load(text, Loader=_Loader)  # _Loader is a safe loader
-    except yaml.MarkedYAMLError as exc:
-        raise InvalidPromptFile(source, None, _describe_yaml_error(exc, text)) from exc
-    except yaml.YAMLError as exc:  # a ReaderError: a character YAML does not allow
-        bad = re.search(
-            r"[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", text
-        )
-        where = f" at line {text.count(chr(10), 0, bad.start()) + 1}" if bad else ""
-        char = f" U+{ord(bad.group()):04X}" if bad else ""
-        problem = f"not valid YAML{where}: control character{char} is not allowed"
-        raise InvalidPromptFile(source, None, problem) from exc
+    """Parse YAML text within the bounds of :mod:`.bounded`; any failure is InvalidPromptFile."""
+    return load_yaml(text, source, InvalidPromptFile)
 
 
-def _describe_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> str:
-    mark = exc.problem_mark or exc.context_mark
-    what = exc.problem or exc.context or "cannot be parsed"
-    if mark is None:
-        return f"not valid YAML: {what}"
-    message = f"not valid YAML at line {mark.line + 1}, column {mark.column + 1}: {what}"
-    lines = text.splitlines()
-    if mark.line < len(lines) and re.search(r"(^|[:-])\s*\{\{", lines[mark.line]):
-        # The most common slip: `content: {{question}}` reads as a YAML flow mapping.
-        message += ' (a value that starts with "{" must be quoted: "{{ name }}")'
-    return message
+def decode_prompt(data: bytes, source: str) -> str:
+    """A prompt file's bytes as text: strict UTF-8, at most :data:`MAX_FILE_BYTES`.
+
+    Raises :class:`InvalidPromptFile` naming the line and byte offset of the first byte
+    that is not UTF-8, or the size limit.
+    """
+    if problem := size_problem(len(data), MAX_FILE_BYTES):
+        raise InvalidPromptFile(source, None, problem)
+    return decode_utf8(data, source, InvalidPromptFile)
 
 
 def parse_prompt(text: str, source: str) -> PromptContent:
     """Read a prompt file's text; raise :class:`InvalidPromptFile` for its first problem.
 
-    ``source`` names the file in error messages.
+    ``source`` names the file in error messages. What a committed version holds is read
+    by the rules it was written under: the slips :func:`find_problems` reports with
+    ``slips=True`` (a role or setting name close to a known one) do not stop a load.
     """
     data = _load(text, source)
     for key, problem in _problems(data):
-        raise InvalidPromptFile(source, key, problem)
+        raise InvalidPromptFile(source, shown_key(key), problem)
     return PromptContent(
         template=data["template"],
         description=data.get("description"),
@@ -150,46 +123,129 @@ def parse_prompt(text: str, source: str) -> PromptContent:
     )
 
 
+def parse_prompt_bytes(data: bytes, source: str) -> PromptContent:
+    """:func:`parse_prompt` of a file's bytes, which must be UTF-8 (:func:`decode_prompt`)."""
+    return parse_prompt(decode_prompt(data, source), source)
+
+
 def parse_prompt_source(text: str, source: str) -> PromptContent:
     """Read what a user hands ``register -f``: a whole prompt file, or just a template.
 
     A YAML mapping with a ``template`` key is a prompt file (and is validated as one);
-    anything else is the template text itself.
+    anything else is the template text itself. Text beyond the bounds of :mod:`.bounded`
+    (too big, or YAML that expands too far) is refused either way.
     """
+    if problem := text_size_problem(text, MAX_FILE_BYTES):
+        raise InvalidPromptFile(source, None, problem)
     try:
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError:
-        data = None
+        problem = yaml_limit_problem(text)
+        if problem is not None:
+            raise InvalidPromptFile(source, None, problem)
+        data = yaml.load(text, Loader=_Loader)  # a safe loader
+    except (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError, IndexError,
+            OverflowError):
+        data = None  # not YAML we can read: it is template text
     if isinstance(data, dict) and "template" in data:
         return parse_prompt(text, source)
     return PromptContent(text)
 
 
-def find_problems(text: str, source: str) -> list[InvalidPromptFile]:
-    """Every problem in a prompt file's text, in file order; ``[]`` when it is valid."""
+def parse_prompt_source_bytes(data: bytes, source: str) -> PromptContent:
+    """:func:`parse_prompt_source` of bytes (a file or stdin), which must be UTF-8."""
+    return parse_prompt_source(decode_prompt(data, source), source)
+
+
+def find_problems(text: str, source: str, *, slips: bool = False) -> list[InvalidPromptFile]:
+    """Every problem in a prompt file's text, in file order; ``[]`` when it is valid.
+
+    With ``slips``, also what is refused when a file is written or checked but not when
+    a committed version is read: a chat role that is not one of :data:`CHAT_ROLES`, a
+    ``model_config`` key that looks like a misspelt known setting.
+    """
     try:
         data = _load(text, source)
     except InvalidPromptFile as exc:
         return [exc]
-    return [InvalidPromptFile(source, key, problem) for key, problem in _problems(data)]
+    found = _problems(data, slips)
+    return [InvalidPromptFile(source, shown_key(key), problem) for key, problem in found]
+
+
+def find_warnings(content: PromptContent) -> list[tuple[str, str]]:
+    """``(key, warning)`` for what is allowed but probably not meant, in template order.
+
+    Today: near-variables such as ``{{ name }`` or ``{name}``, which stay literal text.
+    """
+    from . import template as tmpl
+
+    if isinstance(content.template, str):
+        texts = [("template", content.template)]
+    else:
+        texts = [(f"template[{i}].content", m["content"]) for i, m in enumerate(content.template)
+                 if isinstance(m.get("content"), str)]
+    warnings = []
+    for key, text in texts:
+        for near in tmpl.find_near_variables(text):
+            warnings.append((key, f"{near.text} is literal text, not a variable ({near.hint})"))
+    return warnings
 
 
 def validate_content(content: PromptContent, source: str) -> None:
     """Apply the file's schema checks to in-memory content; raise the first problem.
 
-    Also refuses what a prompt file cannot store: arbitrary Python objects, and text
-    with lone surrogates.
+    Content about to be written is held to everything :func:`find_problems` reports
+    with ``slips=True``, and to the bounds of :mod:`.bounded`. Also refuses what a
+    prompt file cannot store: arbitrary Python objects, and text with lone surrogates.
     """
     data = {key: getattr(content, key) for key in TOP_LEVEL_KEYS}
-    for key, problem in _problems(data):
-        raise InvalidPromptFile(source, key, problem)
+    if problem := _size_problem(data):
+        raise InvalidPromptFile(source, None, problem)
+    for key, problem in _problems(data, slips=True):
+        raise InvalidPromptFile(source, shown_key(key), problem)
     for key, value in data.items():
         # Only in-memory text can hold these: a file read as UTF-8 never does.
         for where, text in _texts(value, key):
             if surrogate := _SURROGATE.search(text):
                 char = f"U+{ord(surrogate.group()):04X}"
                 problem = f"contains a lone surrogate ({char}), which UTF-8 cannot store"
-                raise InvalidPromptFile(source, where, problem)
+                raise InvalidPromptFile(source, shown_key(where), problem)
+
+
+def encode_prompt(content: PromptContent, source: str) -> bytes:
+    """Validate ``content`` and return the bytes of its prompt file (:func:`dump_prompt`).
+
+    Refuses content whose file would be larger than :data:`MAX_FILE_BYTES`, which no
+    later load could read back.
+    """
+    validate_content(content, source)
+    data = dump_prompt(content).encode("utf-8")
+    if problem := size_problem(len(data), MAX_FILE_BYTES):
+        raise InvalidPromptFile(source, None, "its prompt file " + problem)
+    return data
+
+
+def _size_problem(data: Any) -> str | None:
+    """:func:`.bounded.yaml_limit_problem` for in-memory values: too many, too much, too deep.
+
+    A walk with an explicit stack, so a value that contains itself ends at the depth
+    limit instead of recursing.
+    """
+    values = chars = 0
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        values += 1
+        if values > MAX_VALUES:
+            return f"holds more than {MAX_VALUES:,} values (limit {MAX_VALUES:,})"
+        if isinstance(value, str):
+            chars += len(value)
+            if chars > MAX_TEXT:
+                return f"holds more than {MAX_TEXT:,} characters of text (limit {MAX_TEXT:,})"
+        elif isinstance(value, (dict, list, tuple, set)):
+            if depth >= MAX_DEPTH:
+                return f"nests more than {MAX_DEPTH} levels deep (limit {MAX_DEPTH})"
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -213,8 +269,11 @@ def _texts(value: Any, key: str) -> Iterator[tuple[str, str]]:
 _Problems = Iterator[tuple[str | None, str]]
 
 
-def _problems(data: Any) -> _Problems:
-    """Yield ``(key, problem)`` for everything wrong with a loaded file, in file order."""
+def _problems(data: Any, slips: bool = False) -> _Problems:
+    """Yield ``(key, problem)`` for everything wrong with a loaded file, in file order.
+
+    ``slips`` adds the checks of new content only (see :func:`find_problems`).
+    """
     if data is None:
         yield None, "the file is empty; a prompt needs at least a 'template:' key"
         return
@@ -226,7 +285,7 @@ def _problems(data: Any) -> _Problems:
         if check is None:
             yield str(key), _unknown_key(key)
         elif value is not None or key == "template":  # an empty optional key is absent
-            yield from check(value)
+            yield from check(value, slips)
     if "template" not in data:
         yield "template", "missing; every prompt needs a template"
 
@@ -239,12 +298,12 @@ def _unknown_key(key: Any) -> str:
     return problem + (f" (did you mean '{close[0]}'?)" if close else "")
 
 
-def _check_description(value: Any) -> _Problems:
+def _check_description(value: Any, slips: bool) -> _Problems:
     if not isinstance(value, str):
         yield "description", f"must be text, got {_kind(value)}"
 
 
-def _check_model_config(value: Any) -> _Problems:
+def _check_model_config(value: Any, slips: bool) -> _Problems:
     if not isinstance(value, dict):
         yield (
             "model_config",
@@ -277,12 +336,18 @@ def _check_model_config(value: Any) -> _Problems:
                     yield f"{key}[{i}]", f"must be text, got {_kind(stop)}"
         elif name in ("provider", "model_name"):
             if not isinstance(setting, str):
-                yield key, f"must be text, got {_kind(setting)}"
+                # `model_name: 1106` reads as a number, as an unquoted tag value would.
+                hint = "; put it in quotes to keep it as text" if _is_scalar(setting) else ""
+                yield key, f"must be text, got {_kind(setting)}{hint}"
         else:
+            if slips and (known := _close_setting(name)):
+                yield key, (f"unknown setting; did you mean '{known}'? (a key this close to "
+                            "a known setting is taken for a typo; other keys are kept as extras)")
+                continue
             yield from _check_data(setting, key)
 
 
-def _check_tags(value: Any) -> _Problems:
+def _check_tags(value: Any, slips: bool) -> _Problems:
     if not isinstance(value, dict):
         yield "tags", f"must be a mapping of names to text values, got {_kind(value)}"
         return
@@ -295,14 +360,14 @@ def _check_tags(value: Any) -> _Problems:
             yield f"tags.{name}", f"must be text, got {_kind(tag)}{hint}"
 
 
-def _check_response_format(value: Any) -> _Problems:
+def _check_response_format(value: Any, slips: bool) -> _Problems:
     if not isinstance(value, dict):
         yield "response_format", f"must be a mapping (a JSON Schema), got {_kind(value)}"
         return
     yield from _check_data(value, "response_format")
 
 
-def _check_template(value: Any) -> _Problems:
+def _check_template(value: Any, slips: bool) -> _Problems:
     if isinstance(value, str):
         if not value.strip():
             yield "template", "is empty" if not value else "is only whitespace"
@@ -310,14 +375,14 @@ def _check_template(value: Any) -> _Problems:
         if not value:
             yield "template", "is an empty list; a chat template needs at least one message"
         for i, message in enumerate(value):
-            yield from _check_message(message, f"template[{i}]")
+            yield from _check_message(message, f"template[{i}]", slips)
     elif value is None:
         yield "template", "is empty"
     else:
         yield "template", f"must be text or a list of chat messages, got {_kind(value)}"
 
 
-def _check_message(message: Any, key: str) -> _Problems:
+def _check_message(message: Any, key: str, slips: bool) -> _Problems:
     if not isinstance(message, dict):
         yield key, f"must be a mapping with 'role' and 'content', got {_kind(message)}"
         return
@@ -330,6 +395,8 @@ def _check_message(message: Any, key: str) -> _Problems:
         )
     elif not message["role"].strip():
         yield f"{key}.role", "is empty"
+    elif slips and message["role"] not in CHAT_ROLES:
+        yield f"{key}.role", _unknown_role(message["role"])
     if "content" not in message:
         yield f"{key}.content", "missing; every message needs content"
     elif not isinstance(message["content"], str):
@@ -337,6 +404,68 @@ def _check_message(message: Any, key: str) -> _Problems:
     for name, value in message.items():
         if name not in ("role", "content"):  # other keys (`name`, …) travel untouched
             yield from _check_data(value, f"{key}.{name}")
+
+
+CHAT_ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool", "developer", "function")
+"""The roles a chat message may have when it is written or checked (OpenAI's, MLflow's)."""
+
+# Other tools' words for the same roles (LangChain's "human" and "ai", Gemini's "model").
+_ROLE_SYNONYMS = {"human": "user", "ai": "assistant", "model": "assistant", "bot": "assistant"}
+
+
+def _unknown_role(role: str) -> str:
+    import difflib
+
+    close = _ROLE_SYNONYMS.get(role.lower()) or next(
+        iter(difflib.get_close_matches(role.lower(), CHAT_ROLES, n=1, cutoff=0.6)), None
+    )
+    problem = f"unknown role {role!r}"
+    if close:
+        return f"{problem}; did you mean '{close}'?"
+    return problem + " (use one of " + ", ".join(CHAT_ROLES) + ")"
+
+
+def _close_setting(name: str) -> str | None:
+    """The known setting ``name`` is probably a misspelling of, or ``None``.
+
+    Names are compared ignoring case, ``_`` and ``-`` (so ``maxTokens`` and ``top-p``
+    are caught), then by edit distance: one edit for short names, two from eight
+    characters on. Short extras (``seed``, ``n``, OpenRouter's ``top_a``) stay extras.
+    """
+    folded = _fold(name)
+    best: str | None = None
+    for known in MODEL_CONFIG_FIELDS:
+        target = _fold(known)
+        if folded == target:
+            return known
+        if len(folded) < 5 or best is not None:
+            continue
+        allowed = 2 if len(target) >= 8 else 1
+        if _edit_distance(folded, target, allowed) <= allowed:
+            best = known
+    return best
+
+
+def _fold(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance with transpositions, or ``limit + 1`` once it is beyond ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] | None = None
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, row = row, current
+    return row[-1]
 
 
 _CHECKS = {

@@ -18,12 +18,16 @@ from ..errors import InvalidInput, InvalidName, InvalidReference
 
 MAX_NAME_LENGTH = 200
 MAX_ALIAS_LENGTH = 100
+MAX_VERSION = 10**9
+"""The highest version number a reference may name: more commits than any repository has."""
 LATEST = "latest"
 URI_SCHEME = "prompts:/"
 
 _SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 _ALIAS = re.compile(r"[A-Za-z0-9_-]+")
 _RESERVED_ALIAS = re.compile(r"v[0-9]+")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() is true for '²' and '٣'
+_PROMPT_FILE_SUFFIXES = (".yaml", ".yml")
 
 
 def validate_name(name: str) -> str:
@@ -46,7 +50,18 @@ def validate_name(name: str) -> str:
         if segment.endswith(".lock"):
             # Git refuses ref components ending in .lock, and aliases are refs.
             raise InvalidName("prompt name", name, "a segment may not end with '.lock'")
-    if "/" in name and name.rpartition("/")[2].isdigit():
+        if ".." in segment:
+            # Git refuses '..' anywhere in a ref name (it means a range), and aliases are
+            # refs: refs/tags/prompts/<name>@<alias>.
+            raise InvalidName("prompt name", name, "'..' is not allowed")
+        if segment.endswith("."):
+            # Git allows it, but Windows cannot check out a file or folder named so.
+            raise InvalidName("prompt name", name, "a segment may not end with '.'")
+    if name.endswith(_PROMPT_FILE_SUFFIXES):
+        # `register support/summarize.yaml` would make prompts/support/summarize.yaml.yaml.
+        meant = name.rpartition(".")[0]
+        raise InvalidName("prompt name", name, f"a name has no file suffix: did you mean {meant!r}?")
+    if "/" in name and _DIGITS.fullmatch(name.rpartition("/")[2]):
         # 'summaries/3' would read as version 3 of 'summaries'.
         raise InvalidName("prompt name", name, "the last segment may not be only digits")
     return name
@@ -65,7 +80,9 @@ def validate_alias(alias: str) -> str:
     if not _ALIAS.fullmatch(alias):
         raise InvalidName("alias", alias, "use only letters, digits, '_' and '-'")
     if alias == LATEST or _RESERVED_ALIAS.fullmatch(alias):
-        raise InvalidName("alias", alias, "reserved ('latest' and 'v<number>' cannot be set)")
+        raise InvalidName(
+            "alias", alias, "reserved: 'latest' is computed and 'v<number>' reads as a version"
+        )
     return alias
 
 
@@ -102,23 +119,37 @@ def parse_ref(text: str) -> PromptRef:
             raise InvalidReference(text, "nothing after '@'")
         if alias == LATEST:
             return PromptRef(_checked_name(text, name))
-        if not _ALIAS.fullmatch(alias) or len(alias) > MAX_ALIAS_LENGTH:
+        if len(alias) > MAX_ALIAS_LENGTH:
+            raise InvalidReference(text, f"an alias is at most {MAX_ALIAS_LENGTH} characters")
+        if not _ALIAS.fullmatch(alias):
             raise InvalidReference(text, f"{alias!r} is not a valid alias")
+        if _RESERVED_ALIAS.fullmatch(alias):
+            version = _version(text, alias[1:])
+            raise InvalidReference(text, f"{alias} is not an alias: did you mean {name}/{version}?")
         return PromptRef(_checked_name(text, name), alias=alias)
     head, _, tail = body.rpartition("/")
-    if head and tail.isdigit():
-        version = int(tail)
-        if version < 1:
-            raise InvalidReference(text, "versions are numbered from 1")
-        return PromptRef(_checked_name(text, head), version=version)
+    if head and _DIGITS.fullmatch(tail):
+        return PromptRef(_checked_name(text, head), version=_version(text, tail))
     return PromptRef(_checked_name(text, body))
+
+
+def _version(text: str, digits: str) -> int:
+    """ASCII digits as a version number, within 1 to :data:`MAX_VERSION`."""
+    significant = digits.lstrip("0")
+    # Compare lengths first: int() of thousands of digits is slow, and refused past 4,300.
+    if len(significant) > len(str(MAX_VERSION)) or int(significant or "0") > MAX_VERSION:
+        raise InvalidReference(text, f"version numbers go up to {MAX_VERSION:,}")
+    version = int(significant or "0")
+    if version < 1:
+        raise InvalidReference(text, "versions are numbered from 1")
+    return version
 
 
 def parse_version_spec(name: str, spec: str) -> PromptRef:
     """``3``, ``v3``, ``production`` or ``latest`` as a reference to a version of ``name``."""
-    text = spec[1:] if spec[:1] == "v" and spec[1:].isdigit() else spec
-    if text.isdigit():
-        return PromptRef(name, version=int(text))
+    text = spec[1:] if spec[:1] == "v" and _DIGITS.fullmatch(spec[1:]) else spec
+    if _DIGITS.fullmatch(text):
+        return PromptRef(name, version=_version(f"{name}/{spec}", text))
     return parse_ref(f"{name}@{text}")
 
 

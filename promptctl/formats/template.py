@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeAlias, overload
 
 from ..errors import InvalidInput, MissingVariables
@@ -29,7 +30,43 @@ _VARIABLE = re.compile(r"\{\{\s*(" + _NAME + r")\s*\}\}", re.ASCII)
 # the converted template formats to the same result.
 _VARIABLE_OR_BRACE = re.compile(_VARIABLE.pattern + r"|[{}]", re.ASCII)
 
+# What was probably meant as a variable but is not one: braces that do not pair up
+# (``{{ name }``, ``{ name }}``, ``{name}``), or double braces around something that is not
+# a name (``{{ user-name }}``, ``{{ 1st }}``).
+_ODD_BRACES = re.compile(r"(?<!\{)(\{\{?)[ \t]*(" + _NAME + r")[ \t]*(\}\}?)(?!\})", re.ASCII)
+_NOT_A_NAME = re.compile(r"(?<!\{)\{\{[ \t]*([A-Za-z0-9_][A-Za-z0-9_.\- ]*?)[ \t]*\}\}(?!\})",
+                         re.ASCII)
+
 _MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class NearVariable:
+    """Text that looks like a variable but stays literal: ``text`` as written, and a hint."""
+
+    text: str
+    hint: str
+
+
+def find_near_variables(text: str) -> tuple[NearVariable, ...]:
+    """Every near-variable in ``text``, in order: ``{{ name }``, ``{name}``, ``{{ user-name }}``.
+
+    These are literal text by the rules above; ``promptctl check`` warns about them.
+    A real variable is never reported.
+    """
+    if "{" not in text:
+        return ()
+    found: list[tuple[int, NearVariable]] = []
+    for match in _ODD_BRACES.finditer(text):
+        if match.group(1) == "{{" and match.group(3) == "}}":
+            continue  # a real variable
+        hint = f"write {{{{ {match.group(2)} }}}} for a variable"
+        found.append((match.start(), NearVariable(match.group(0), hint)))
+    for match in _NOT_A_NAME.finditer(text):
+        if not _VARIABLE.fullmatch(match.group(0)):
+            hint = "a variable name is letters, digits and '_', not starting with a digit"
+            found.append((match.start(), NearVariable(match.group(0), hint)))
+    return tuple(near for _, near in sorted(found, key=lambda item: item[0]))
 
 
 def find_variables(template: Template) -> tuple[str, ...]:
