@@ -68,11 +68,17 @@ class InvalidFilter(InvalidInput):
 
 
 class MissingVariables(InvalidInput):
-    """``format()`` was not given a value for every variable the template uses."""
+    """``format()`` was not given a value for every variable the template uses.
+
+    ``unused`` names values that were given but match no variable (likely typos), where
+    the caller knows them.
+    """
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = tuple(sorted(names))
-        super().__init__("missing value for variable(s): " + ", ".join(self.names))
+        self.unused: tuple[str, ...] = ()
+        super().__init__("missing value for variable(s): " + ", ".join(self.names)
+                         + "; or format(allow_partial=True) to fill only what is given")
 
 
 class InvalidFile(InvalidInput):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from .formats import template as tmpl
+from .formats.promptfile import PromptContent
 from .formats.references import URI_SCHEME
 
 
@@ -38,6 +40,18 @@ class PromptVersion:
     def is_chat(self) -> bool:
         """True when the template is a list of chat messages."""
         return not isinstance(self.template, str)
+
+    @property
+    def content(self) -> PromptContent:
+        """Everything the version's prompt file holds, as one value."""
+        return PromptContent(self.template, self.description, self.model_config, self.tags,
+                             self.response_format)
+
+    def unused(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The names among ``names`` that no variable uses (``user`` counts for ``user.name``):
+        values given for them would be ignored, a typo more often than not."""
+        return tuple(name for name in names if not any(
+            v == name or v.startswith(name + ".") for v in self.variables))
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -109,6 +123,8 @@ class RegisterResult:
     created: bool
     provisional: bool = False
     pushed: bool = False
+    changed: tuple[str, ...] = ()
+    """What differs from the version before: ``template``, ``model_config.<key>`` …"""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -119,6 +135,7 @@ class RegisterResult:
             "created": self.created,
             "provisional": self.provisional,
             "pushed": self.pushed,
+            "changed": list(self.changed),
         }
 
 

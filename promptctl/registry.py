@@ -44,6 +44,7 @@ from .formats.references import (
     validate_alias,
     validate_name,
 )
+from .formats.update import PromptUpdate
 from .git import Repo
 from .index import Finding, Progress, VersionIndex
 from .location import CONFIG_FILE, given, is_remote, locate
@@ -351,11 +352,14 @@ class Registry:
 
     # -- writing: every write goes through _writing ---------------------------------------
 
-    def register(self, name: str, content: PromptContent, message: str | None = None,
-                 *, author: str | None = None, push: bool = False) -> RegisterResult:
+    def register(self, name: str, content: PromptContent | PromptUpdate,
+                 message: str | None = None, *, author: str | None = None,
+                 push: bool = False) -> RegisterResult:
         """Commit ``content`` as the next version of ``name``.
 
-        Identical content creates nothing: the current version comes back with
+        A :class:`PromptContent` is the whole next version; a :class:`PromptUpdate` (a
+        template and the settings it changes) is applied to the newest version, read
+        inside the write, so everything it does not name carries over. Identical content creates nothing: the current version comes back with
         ``created=False`` (and, with ``push``, a version committed earlier whose push
         failed is pushed now). Only the prompt file is committed; the user's other
         staged and unstaged changes stay as they were. ``push=True`` pushes to
@@ -363,7 +367,8 @@ class Registry:
         unless the remote changed this prompt too (a :class:`Conflict`).
         """
         validate_name(name)
-        promptfile.validate_content(content, name)
+        if isinstance(content, PromptContent):
+            promptfile.validate_content(content, name)  # before any lock: bad input fails fast
         with self._writing(author, push) as writer:
             return self._commit(writer, name, content, message, push)
 
@@ -502,17 +507,21 @@ class Registry:
             snapshot = self._snapshot(head)
             yield Writer(self.repo, snapshot, who, _registry_branch(self.repo, head.ref))
 
-    def _commit(self, writer: Writer, name: str, content: PromptContent, message: str | None,
-                push: bool) -> RegisterResult:
+    def _commit(self, writer: Writer, name: str, content: PromptContent | PromptUpdate,
+                message: str | None, push: bool) -> RegisterResult:
         """Commit ``content`` as ``name``'s next version inside a write (see ``writing``)."""
+        from .formats.update import changed_fields
         from .writing import build_version, land, refuse_edits
 
         snapshot, repo = writer.snapshot, self.repo
         branch = snapshot.head.ref
         assert branch is not None
-        data = promptfile.dump_prompt(content).encode()
         path = snapshot.index.path_of(name)
         current = snapshot.index.newest(name)
+        before = snapshot.prompt(current).content if current is not None else None
+        if isinstance(content, PromptUpdate):
+            content = content.apply(before)
+        data = promptfile.encode_prompt(content, name)
         committed = snapshot.read_file(current) if current else None
         if current is not None and committed == data:
             if push:
@@ -537,7 +546,7 @@ class Registry:
         row = fresh.index.newest(name)
         assert row is not None and row.commit == landed
         return RegisterResult(fresh.prompt(row), created=True, provisional=not writer.final,
-                              pushed=push)
+                              pushed=push, changed=changed_fields(before, content))
 
     def _newest(self, writer: Writer, name: str) -> PromptVersion:
         """The newest version of ``name``, read inside the write."""

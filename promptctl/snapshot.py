@@ -117,7 +117,7 @@ class Snapshot:
     def prompt(self, row: VersionRow) -> PromptVersion:
         """Version ``row`` as a :class:`PromptVersion`: its prompt file parsed, its aliases."""
         source = f"{self.index.path_of(row.name)} (version {row.number})"
-        content = promptfile.parse_prompt(_text(self.read_file(row), source), source)
+        content = promptfile.parse_prompt_bytes(self.read_file(row), source)
         aliases = tuple(a for a, n in self.aliases(row.name).items() if n == row.number)
         return PromptVersion(
             name=row.name,
@@ -204,19 +204,7 @@ class Snapshot:
 
         path = f"{self.prefix}{CONFIG_FILE}"
         data = self.objects.read_blob(self.tip, path) if self.tip else None
-        return parse_config(_text(data, path) if data else "", path)
-
-
-def _text(data: bytes | None, source: str) -> str:
-    """A file's bytes as text; not UTF-8 is that file's problem, never a traceback."""
-    if data is None:
-        return ""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        from .errors import InvalidPromptFile
-
-        raise InvalidPromptFile(source, None, f"not UTF-8 text (byte {exc.start})") from exc
+        return parse_config(promptfile.decode_prompt(data, path) if data else "", path)
 
 
 def read_version(objects: Objects, path: str, row: VersionRow) -> bytes | None:
@@ -240,7 +228,7 @@ def summarize(objects: Objects, path: str, row: VersionRow) -> tuple[Any, ...]:
     """What the index keeps of a newest version for ``list`` and ``search``: description,
     tags and model config as JSON, template text, and the problem if the file is bad."""
     try:
-        content = promptfile.parse_prompt(_text(read_version(objects, path, row), path), path)
+        content = promptfile.parse_prompt_bytes(read_version(objects, path, row) or b"", path)
     except PromptctlError as exc:
         return (None, "{}", "{}", "", str(exc))
     return (content.description, json.dumps(content.tags),

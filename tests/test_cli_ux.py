@@ -267,7 +267,7 @@ def test_edit_registers_what_the_editor_saved(
 ) -> None:
     monkeypatch.setenv("EDITOR", _editor(tmp_path, "ed", "sed -i 's/Hello/Hi/' \"$1\""))
     code, out, err = greet("edit", "greet")
-    assert (code, err) == (0, "") and out.startswith("greet version 2 ")
+    assert (code, err) == (0, "changed: template\n") and out.startswith("greet version 2 ")
     assert greet("load", "greet")[1] == "Hi {{ name }}!\n"
     assert json.loads(greet("--json", "history", "greet")[1])[1]["message"] == "Edit greet"
     monkeypatch.setenv("EDITOR", _editor(tmp_path, "ed2", "sed -i 's/Hi/Hey/' \"$1\""))
@@ -342,7 +342,7 @@ def test_edit_of_what_is_not_a_prompt_fails_before_the_editor_opens(
 def test_register_response_format_from_json_or_a_file(run: Run, tmp_path: Path) -> None:
     schema = {"type": "object", "properties": {"summary": {"type": "string"}}}
     code, _, err = run("register", "rf", "-t", "T", "--response-format", json.dumps(schema))
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, "changed: template, response_format\n")
     shown = json.loads(run("--json", "show", "rf")[1])
     assert shown["response_format"] == schema and shown["model_config"] == {}
     assert f"\nresponse_format: {json.dumps(schema)}\n" in run("show", "rf")[1]
@@ -382,8 +382,8 @@ def test_missing_variable_says_which_var_to_pass(run: Run) -> None:
     code, out, err = run("load", "s", "--var", "tickt=T")
     assert (code, out) == (2, "")
     assert err.splitlines() == [
-        "warning: --var tickt is not a variable of s (variables: ticket, n)",
-        "error: missing value for variable(s): n, ticket (pass --var n=… --var ticket=…)",
+        ("error: missing value for variable(s): n, ticket "
+        "(pass --var n=… --var ticket=…; --var tickt is not a variable)"),
     ]
 
 

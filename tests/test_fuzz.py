@@ -3,14 +3,14 @@
 Every input a user (or a repository anyone can push to) controls is thrown at the
 commands that read it: names, references, filters, KEY=VALUE options, templates, whole
 prompt files, lock files, values files and a committed ``promptctl.yaml``. Whatever the
-input, promptctl must answer as SPEC §5 says: an exit code from 0 to 4, no traceback, and
+input, promptctl must answer as the command-line contract says: an exit code from 0 to 4, no traceback, and
 on failure nothing on stdout, exactly one ``error: …`` line on stderr, and the repository
 as it was (HEAD, status and every ref). Each example also has a time bound, so a hang
 (a YAML bomb) fails instead of stalling CI.
 
 Runs are derandomized so CI is reproducible, and kept small (the whole file runs in
 well under a minute). Inputs found to fail for a reason outside the pure formats are
-kept as explicit cases marked ``xfail(strict=True)`` with the reason, so the fix shows.
+kept as explicit cases.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def fuzz(run: Run, repo_path: Path) -> Iterator[Run]:
 
 
 def check_answer(run: Run, *args: str) -> tuple[int, str, str]:
-    """Run a command and assert it answers as SPEC §5 says, whatever the input."""
+    """Run a command and assert it answers as the command-line contract says, whatever the input."""
     before = snapshot(run.repo)
     signal.alarm(TIME_BOUND)
     try:
@@ -212,9 +212,6 @@ def test_fuzz_committed_promptctl_yaml(fuzz: Run, repo_path: Path, text: str) ->
 
 # -- what the fuzz found outside the pure formats, kept as cases -----------------------------
 
-_CORE = pytest.mark.xfail(strict=True)
-
-
 @pytest.mark.parametrize(
     "args",
     [
@@ -226,17 +223,14 @@ _CORE = pytest.mark.xfail(strict=True)
         pytest.param(("alias", "set", "greet", "a" * 300, "1"), id="300-char-alias-set"),
         pytest.param(
             ("alias", "delete", "greet", "a" * 300),
-            marks=_CORE(reason="core: Registry.delete_alias does not validate the alias (exit 3)"),
             id="300-char-alias-delete",
         ),
         pytest.param(
             ("alias", "delete", "greet", "production/"),
-            marks=_CORE(reason="core: Registry.delete_alias does not validate the alias"),
             id="alias-delete-with-slash",
         ),
         pytest.param(
             ("register", "greet", "-t", "hi", "--model-config", "x=" + "[" * 20_000),
-            marks=_CORE(reason="cli: _typed() must call formats.values.parse_setting_value"),
             id="20000-deep-model-config",
         ),
     ],
@@ -251,13 +245,10 @@ def test_reproducers(fuzz: Run, args: tuple[str, ...]) -> None:
     [
         pytest.param(
             b"template: caf\xe9\n", ("register", "fz", "-f"),
-            marks=_CORE(reason="cli: _content_from_options must read bytes and call "
-                               "parse_prompt_source_bytes"),
             id="register-f-latin1",
         ),
         pytest.param(
             b"x: " + b"[" * 20_000, ("load", "greet", "--vars-file"),
-            marks=_CORE(reason="cli: _read_vars_file must call formats.values.read_values_file"),
             id="deep-vars-file",
         ),
         pytest.param(b'{"lock_version": 1, "prompts": ' + b"[" * 100_000 + b"}",
@@ -269,8 +260,6 @@ def test_file_reproducers(fuzz: Run, tmp_path: Path, data: bytes, args: tuple[st
     assert code == 2, err
 
 
-@pytest.mark.xfail(strict=True, reason="core: the index and loads decode prompt files with "
-                   "'replace' / 'utf-8' instead of formats.promptfile.parse_prompt_bytes")
 def test_a_committed_non_utf8_prompt_is_that_prompts_problem(fuzz: Run, repo_path: Path) -> None:
     (repo_path / "prompts" / "latin1.yaml").write_bytes(b"template: caf\xe9\n")
     git(repo_path, "add", "prompts/latin1.yaml")

@@ -1,4 +1,4 @@
-"""Tests for promptctl.formats.promptfile: reading, checking and writing prompt files (SPEC §2)."""
+"""Tests for promptctl.formats.promptfile: reading, checking and writing prompt files."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ EXAMPLE_CONTENT = PromptContent(
     tags={"team": "support"},
 )
 
-# SPEC §2, comments and flow mappings included.
+# The documented example, comments and flow mappings included.
 SPEC_EXAMPLE = """\
 description: Summarize a support ticket for the on-call engineer
 model_config:            # MLflow's fields: provider, model_name, temperature, max_tokens,

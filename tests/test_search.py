@@ -1,4 +1,4 @@
-"""Tests for promptctl.formats.search_filter: the filter grammar of SPEC §6, its errors and its semantics."""
+"""Tests for promptctl.formats.search_filter: the filter grammar, its errors and its semantics."""
 
 from __future__ import annotations
 

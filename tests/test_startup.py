@@ -1,4 +1,4 @@
-"""Start-up stays light: ``promptctl load`` imports only what a load uses (STYLE, habit 11)."""
+"""Start-up stays light: ``promptctl load`` imports only what a load uses."""
 
 from __future__ import annotations
 

@@ -407,7 +407,7 @@ def test_property_partial_with_no_values_is_identity(template: str) -> None:
 
 @given(template=BRACE_TEXT)
 def test_property_find_variables_agrees_with_a_reference_scan(template: str) -> None:
-    # An independent, slower statement of SPEC §3: scan left to right for "{{", try to
+    # An independent, slower statement: scan left to right for "{{", try to
     # read optional whitespace, a dotted identifier, optional whitespace and "}}".
     expected: list[str] = []
     name = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"

@@ -21,7 +21,10 @@ def main(argv: list[str] | None = None) -> None:
         code = command().main(args=argv, prog_name="promptctl", standalone_mode=False)
     except MissingVariables as exc:  # only `load` formats: say how to give the values there
         hint = " ".join(f"--var {name}=…" for name in exc.names)
-        _fail(f"{exc} (pass {hint})", exc.exit_code)
+        typos = "".join(f"; --var {name} is not a variable" for name in exc.unused)
+        # The library's message suggests allow_partial=True; on the command line, --var.
+        _fail(f"missing value for variable(s): {', '.join(exc.names)} (pass {hint}{typos})",
+              exc.exit_code)
     except PromptctlError as exc:
         _fail(str(exc), exc.exit_code)
     except TyperException as exc:  # Typer's usage errors (bad option, missing argument …)

@@ -6,6 +6,7 @@ example lines below it as they are written (click rewraps every other paragraph)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from enum import Enum
@@ -14,8 +15,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..errors import InvalidInput
-from ..formats.promptfile import PromptContent, parse_prompt_source
+from ..errors import InvalidInput, MissingVariables
+from ..formats.promptfile import PromptContent
+from ..formats.update import KEEP, PromptUpdate
 from . import completion, views
 from .help import Command
 from .state import parse_pairs, state
@@ -173,12 +175,20 @@ def load(
     """
     st = state(ctx)
     prompt = st.registry().load_prompt(ref, cache_ttl_seconds=0, lock_file=lock_file)
+    from ..formats.values import read_values_file
+
     given = parse_pairs(var, "--var")
-    for key in _not_used(given, prompt.variables):
-        views.unused_variable(key, prompt.name, prompt.variables)
-    values: dict[str, Any] = _read_vars_file(vars_file) if vars_file else {}
+    values: dict[str, Any] = read_values_file(vars_file) if vars_file else {}
     values.update(given)
-    views.loaded(prompt, prompt.format(**values) if values or vars_file else None, st.json)
+    unused = prompt.unused(given)
+    try:
+        formatted = prompt.format(**values) if values or vars_file else None
+    except MissingVariables as exc:
+        exc.unused = unused  # a typo is most often why a value is missing: say it there
+        raise
+    for key in unused:  # once it formatted: a failure says one thing, on one line
+        views.unused_variable(key, prompt.name, prompt.variables)
+    views.loaded(prompt, formatted, st.json)
 
 
 def show(ctx: typer.Context, ref: Ref) -> None:
@@ -330,10 +340,12 @@ def check(
     from ..checker import check_paths
 
     st = state(ctx)
+    registry = st.registry() if not paths else None
     targets = paths or [st.registry().root / "prompts"]
-    report = check_paths(targets)
-    views.check_report(report, st.json)
-    if report.problems:
+    report = check_paths(targets, root=registry.root if registry else None)
+    findings = registry.findings() if registry is not None else []
+    views.check_report(report, findings, st.json)
+    if report.problems or findings:
         raise typer.Exit(1)
 
 
@@ -344,27 +356,44 @@ def _content_from_options(
     tag: list[str] | None,
     description: str | None,
     response_format: str | None,
-) -> PromptContent:
+) -> PromptContent | PromptUpdate:
+    """What ``register`` was given: a whole prompt file (``-f`` with a ``template:`` key,
+    the options applied on top), else an update of the newest version."""
+    from ..formats.bounded import MAX_FILE_BYTES, read_limited
+    from ..formats.promptfile import decode_prompt, read_prompt_source
+    from ..formats.values import parse_setting_value
+
     if (text is None) == (file is None):
         raise InvalidInput("give the template with exactly one of --text/-t or --file/-f")
-    if file is not None:
-        source = "<stdin>" if file == "-" else file
-        try:
-            raw = sys.stdin.read() if file == "-" else Path(file).read_text()
-        except OSError as exc:
-            raise InvalidInput(f"cannot read {file}: {exc.strerror}") from exc
-        base = parse_prompt_source(raw, source)
-    else:
-        base = PromptContent(text or "")
-    config = {**base.model_config, **{k: _typed(v) for k, v in parse_pairs(model_config, "--model-config").items()}}
-    return PromptContent(
-        base.template,
-        description if description is not None else base.description,
-        config,
-        {**base.tags, **parse_pairs(tag, "--tag")},
-        base.response_format if response_format is None else _read_json_arg(
-            response_format, "--response-format"),
+    update = PromptUpdate(
+        "",
+        {k: None if v == "" else parse_setting_value(v)
+         for k, v in parse_pairs(model_config, "--model-config").items()},
+        {k: v or None for k, v in parse_pairs(tag, "--tag").items()},
+        KEEP if description is None else description,
+        KEEP if response_format is None else _read_json_arg(response_format,
+                                                            "--response-format"),
     )
+    if file is None:
+        return dataclasses.replace(update, template=text or "")
+    source = "<stdin>" if file == "-" else file
+    try:
+        raw = _read_stdin(MAX_FILE_BYTES + 1) if file == "-" else read_limited(file,
+                                                                               MAX_FILE_BYTES)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror or exc}") from exc
+    given, whole = read_prompt_source(decode_prompt(raw, source), source)
+    update = dataclasses.replace(update, template=given.template)
+    return update.apply(given) if whole else update
+
+
+def _read_stdin(limit: int) -> bytes:
+    """At most ``limit`` bytes of standard input (text, where it was swapped for a text
+    stream, as tests and embedding programs do)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is not None:
+        return bytes(stream.read(limit))
+    return sys.stdin.read(limit).encode("utf-8", "surrogateescape")
 
 
 def _read_json_arg(value: str, option: str) -> Any:
@@ -385,31 +414,3 @@ def _read_json_arg(value: str, option: str) -> Any:
         return json.loads(value)
     except ValueError as exc:
         raise InvalidInput(f"{option} is not valid JSON (or @FILE): {exc}") from exc
-
-
-def _not_used(values: dict[str, str], variables: tuple[str, ...]) -> list[str]:
-    """The names in ``values`` that no variable uses (``user`` counts for ``user.name``)."""
-    return [key for key in values
-            if not any(v == key or v.startswith(key + ".") for v in variables)]
-
-
-def _typed(value: str) -> Any:
-    """``0.2`` → 0.2, ``400`` → 400, ``true`` → True, ``["a"]`` → list; anything else stays text."""
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
-def _read_vars_file(path: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{path} is not valid JSON or YAML") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput(f"{path} must hold a mapping of variable names to values")
-    return data

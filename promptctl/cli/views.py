@@ -27,6 +27,7 @@ from ..models import (
 if TYPE_CHECKING:
     from ..checker import CheckReport
     from ..formats.lockfile import Lock, LockDrift
+    from ..index import Finding
     from ..review import PromptChange, Review
 
 
@@ -119,6 +120,12 @@ def registered(result: RegisterResult, as_json: bool) -> None:
     print(f"{v.name} version {v.version} commit {_short(v.commit)}")
     if not result.created:
         message(f"unchanged: {v.name} already holds this content as version {v.version}")
+        return
+    if result.changed:
+        message("changed: " + ", ".join(result.changed))
+    if result.provisional:
+        message(f"provisional: made off the registry branch; version {v.version} is settled "
+                "when it lands there")
 
 
 def loaded(prompt: PromptVersion, formatted: Any, as_json: bool) -> None:
@@ -255,14 +262,21 @@ def alias_history(moves: list[AliasMove], as_json: bool) -> None:
     ))
 
 
-def check_report(report: CheckReport, as_json: bool) -> None:
-    """``check``: every problem, one per line, then a count."""
+def check_report(report: CheckReport, findings: Sequence[Finding], as_json: bool) -> None:
+    """``check``: every problem, one per line (files, then the history), then a count;
+    warnings on stderr."""
     if as_json:
-        _json(report.to_dict())
+        _json({**report.to_dict(), "history": [
+            {"kind": f.kind, "name": f.name, "number": f.number, "detail": f.detail}
+            for f in findings]})
         return
     for problem in report.problems:
         print(str(problem))
-    count = len(report.problems)
+    for finding in findings:
+        print(f"history: {finding.detail}")
+    for note in report.warnings:
+        warning(str(note))
+    count = len(report.problems) + len(findings)
     message(f"{report.files} file(s) checked, {count} problem(s)")
 
 

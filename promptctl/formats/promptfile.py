@@ -1,4 +1,4 @@
-"""One prompt file: YAML text <-> a prompt's fields, and the schema checks of SPEC §2.
+"""One prompt file: YAML text <-> a prompt's fields, and the schema checks.
 
 A prompt file is a YAML mapping with the metadata first and the template last::
 
@@ -135,6 +135,11 @@ def parse_prompt_source(text: str, source: str) -> PromptContent:
     anything else is the template text itself. Text beyond the bounds of :mod:`.bounded`
     (too big, or YAML that expands too far) is refused either way.
     """
+    return read_prompt_source(text, source)[0]
+
+
+def read_prompt_source(text: str, source: str) -> tuple[PromptContent, bool]:
+    """:func:`parse_prompt_source`, and whether it was a whole prompt file."""
     if problem := text_size_problem(text, MAX_FILE_BYTES):
         raise InvalidPromptFile(source, None, problem)
     try:
@@ -146,8 +151,8 @@ def parse_prompt_source(text: str, source: str) -> PromptContent:
             OverflowError):
         data = None  # not YAML we can read: it is template text
     if isinstance(data, dict) and "template" in data:
-        return parse_prompt(text, source)
-    return PromptContent(text)
+        return parse_prompt(text, source), True
+    return PromptContent(text), False
 
 
 def parse_prompt_source_bytes(data: bytes, source: str) -> PromptContent:
@@ -564,7 +569,7 @@ class _Dumper(yaml.SafeDumper):
     use_literal = True
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        # Indent lists under their key, as SPEC §2 shows and yamllint's default expects.
+        # Indent lists under their key, as the README shows and yamllint's default expects.
         return super().increase_indent(flow, False)
 
     def ignore_aliases(self, data: Any) -> bool:

@@ -1,6 +1,6 @@
 """Prompt names, alias names, references and authors: parse and validate, before Git sees them.
 
-A reference names one version of a prompt (SPEC §4)::
+A reference names one version of a prompt::
 
     name, name@latest, prompts:/name@latest   the newest version
     name/3, prompts:/name/3                   version 3
@@ -109,7 +109,7 @@ class PromptRef:
 
 
 def parse_ref(text: str) -> PromptRef:
-    """Parse a reference in any form of SPEC §4; raise :class:`InvalidReference` if it is bad."""
+    """Parse a reference in any form; raise :class:`InvalidReference` if it is bad."""
     body = text.removeprefix(URI_SCHEME)
     if not body:
         raise InvalidReference(text, "no prompt name")

@@ -1,4 +1,4 @@
-"""Search filters (SPEC §6): parse a filter once into a predicate, then test many prompts fast.
+"""Search filters: parse a filter once into a predicate, then test many prompts fast.
 
 The grammar is MLflow's, plus a few fields and operators::
 
@@ -108,7 +108,7 @@ def _always(record: SearchRecord) -> bool:
 
 
 def parse_filter(text: str) -> Predicate:
-    """Compile a search filter (SPEC §6) into a predicate over :class:`SearchRecord`.
+    """Compile a search filter into a predicate over :class:`SearchRecord`.
 
     An empty or blank filter matches everything. Raises :class:`InvalidFilter`, whose
     ``position`` is the offset of the offending token, for anything malformed.

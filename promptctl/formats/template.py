@@ -2,7 +2,7 @@
 
 A template is either text or a list of chat messages (dicts with ``role`` and
 ``content``, plus any other keys, which are kept as they are). Variables are written
-``{{ name }}`` (SPEC §3): whitespace inside the braces is allowed and a name is an ASCII
+``{{ name }}``: whitespace inside the braces is allowed and a name is an ASCII
 identifier with optional dotted parts (``{{ user.name }}``). Anything else between
 braces - JSON, single braces, ``{{ 1x }}`` - is literal text and is never touched.
 
