@@ -1,0 +1,231 @@
+"""Versions and aliases under ordinary Git work: two plain clones of a bare remote.
+
+Each test works as a team does: ``git clone``, promptctl commands, plain ``git pull``
+(merge and rebase), pull requests merged by merge commit, squash or rebase, and a
+fresh ``--depth 1 --no-tags`` CI checkout; then it checks, from a fresh clone of the
+remote, that every version number names the content it named when it was pushed and
+every alias loads what it was set to.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from promptctl import PromptContent, Registry
+
+from .helpers import git, tick
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Path:
+    """A bare remote holding a registry with one prompt at version 2."""
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    seed = tmp_path / "seed"
+    git(tmp_path, "clone", "-q", str(bare), str(seed))
+    with Registry.init(seed) as reg:
+        tick()
+        reg.register_prompt("s", "one {{x}}\n", "v1")
+        tick()
+        reg.register_prompt("s", "two {{x}}\n", "v2")
+    git(seed, "push", "-q", "origin", "HEAD:main")
+    git(bare, "symbolic-ref", "HEAD", "refs/heads/main")
+    return bare
+
+
+def clone(remote: Path, name: str, *args: str) -> Path:
+    path = remote.parent / name
+    git(remote.parent, "clone", "-q", *args, f"file://{remote}", str(path))
+    return path
+
+
+def contents(path: Path, name: str = "s") -> dict[int, str]:
+    """Every version of ``name`` as the registry at ``path`` numbers it: number -> text."""
+    with Registry(path) as reg:
+        return {v.version: str(reg.load_prompt(f"{name}/{v.version}").template)
+                for v in reg.history(name)}
+
+
+def pushed_view(remote: Path) -> Registry:
+    """The remote as a fresh consumer sees it (promptctl's own clone of the URL)."""
+    return Registry(f"file://{remote}", fetch_ttl_seconds=0)
+
+
+def edit(path: Path, text: str, message: str, name: str = "s") -> None:
+    """A hand edit, committed with plain git."""
+    tick()
+    (path / "prompts" / f"{name}.yaml").write_text(f"template: |\n  {text}\n")
+    git(path, "commit", "-qam", message)
+
+
+def test_foxtrot_merge_keeps_the_remotes_version_numbers(remote: Path) -> None:
+    bob, alice = clone(remote, "bob"), clone(remote, "alice")
+    with Registry(bob) as reg:
+        tick()
+        v3 = reg.register("s", PromptContent("three by Bob {{x}}\n"), "v3", push=True)
+        reg.set_alias("s", "production", v3.version.version, push=True)
+    assert v3.version.version == 3
+    edit(alice, "hand edit by Alice {{x}}", "Alice's edit")
+    push = subprocess.run(["git", "push", "-q", "origin", "main"], cwd=alice,
+                          capture_output=True, text=True, check=False)
+    assert push.returncode != 0  # rejected: Bob pushed first
+    # git pull --no-rebase: a merge whose first parent is Alice's commit. The merge
+    # conflicts (both changed the file); Alice keeps hers.
+    subprocess.run(["git", "pull", "-q", "--no-rebase", "origin", "main"], cwd=alice,
+                   capture_output=True, check=False)
+    git(alice, "checkout", "--ours", "prompts/s.yaml")
+    git(alice, "commit", "-qam", "merge")
+    git(alice, "push", "-q", "origin", "main")
+    with pushed_view(remote) as consumer:
+        assert consumer.load_prompt("s/3").template == "three by Bob {{x}}\n"
+        production = consumer.load_prompt("s@production", cache_ttl_seconds=0)
+        assert (production.version, production.template) == (3, "three by Bob {{x}}\n")
+        latest = consumer.load_prompt("s", cache_ttl_seconds=0)
+        assert latest.version == 4 and latest.template == "hand edit by Alice {{x}}\n"
+    assert contents(clone(remote, "fresh")) == {
+        1: "one {{x}}\n", 2: "two {{x}}\n", 3: "three by Bob {{x}}\n",
+        4: "hand edit by Alice {{x}}\n"}
+
+
+def test_rebase_pull_numbers_the_rebased_commit_after_the_remotes(remote: Path) -> None:
+    bob, alice = clone(remote, "bob"), clone(remote, "alice")
+    with Registry(bob) as reg:
+        tick()
+        reg.register("s", PromptContent("three by Bob {{x}}\n"), "v3", push=True)
+    with Registry(alice) as reg:
+        tick()
+        made = reg.register("s", PromptContent("Alice's three {{x}}\n"), "Alice v3")
+        assert made.version.version == 3  # local, not pushed: Bob's 3 is not known here
+    # git pull --rebase replays Alice's commit on Bob's; it conflicts, she keeps hers.
+    subprocess.run(["git", "pull", "-q", "--rebase", "origin", "main"], cwd=alice,
+                   capture_output=True, check=False)
+    git(alice, "checkout", "--theirs", "prompts/s.yaml")
+    git(alice, "add", "prompts/s.yaml")
+    git(alice, "-c", "core.editor=true", "rebase", "--continue")
+    git(alice, "push", "-q", "origin", "main")
+    expected = {1: "one {{x}}\n", 2: "two {{x}}\n", 3: "three by Bob {{x}}\n",
+                4: "Alice's three {{x}}\n"}
+    assert contents(alice) == expected
+    assert contents(clone(remote, "fresh")) == expected
+
+
+@pytest.mark.parametrize("merge", ["merge-commit", "squash", "rebase"])
+def test_alias_set_on_a_branch_holds_after_the_branch_is_merged(remote: Path,
+                                                                merge: str) -> None:
+    dev = clone(remote, "dev")
+    git(dev, "checkout", "-q", "-b", "feature")
+    with Registry(dev) as reg:
+        tick()
+        made = reg.register("s", PromptContent("from the branch {{x}}\n"), "on a branch")
+        assert made.provisional
+        reg.set_alias("s", "staging", made.version.version, push=True)
+    git(dev, "push", "-q", "origin", "feature")
+    # Meanwhile main gets a hand edit: the branch's number 3 is taken there.
+    main = clone(remote, "main")
+    edit(main, "hot fix on main {{x}}", "hot fix")
+    git(main, "push", "-q", "origin", "main")
+    git(main, "fetch", "-q", "origin", "feature")
+    # Each way conflicts on prompts/s.yaml (both sides changed it); the PR's side wins.
+    how = {"merge-commit": ["merge", "--no-ff", "-m", "Merge PR", "origin/feature"],
+           "squash": ["merge", "--squash", "origin/feature"],
+           "rebase": ["cherry-pick", "origin/feature"]}[merge]
+    subprocess.run(["git", *how], cwd=main, capture_output=True, check=False)
+    git(main, "checkout", "origin/feature", "--", "prompts/s.yaml")
+    tick()
+    if merge == "rebase":
+        git(main, "-c", "core.editor=true", "cherry-pick", "--continue")
+    else:
+        git(main, "commit", "-qm", f"Land feature ({merge})")
+    git(main, "push", "-q", "origin", "main")
+    expected_main = {1: "one {{x}}\n", 2: "two {{x}}\n", 3: "hot fix on main {{x}}\n",
+                     4: "from the branch {{x}}\n"}
+    fresh = clone(remote, "fresh")
+    assert contents(fresh) == expected_main
+    with pushed_view(remote) as consumer:
+        staging = consumer.load_prompt("s@staging", cache_ttl_seconds=0)
+        assert (staging.version, staging.template) == (4, "from the branch {{x}}\n")
+        assert [(a.alias, a.version) for a in consumer.list_aliases("s")] == [("staging", 4)]
+
+
+def test_plain_fetch_brings_moved_aliases_after_one_promptctl_command(remote: Path) -> None:
+    ops, app = clone(remote, "ops"), clone(remote, "app")
+    with Registry(app) as reg:  # any command configures the clone's fetch refspecs once
+        assert reg.notes and "git fetch" in reg.notes[0]
+        assert reg.load_prompt("s").version == 2
+    with Registry(ops) as reg:
+        reg.set_alias("s", "production", 1, push=True)
+    git(app, "pull", "-q")
+    with Registry(app) as reg:
+        assert reg.load_prompt("s@production", cache_ttl_seconds=0).version == 1
+    with Registry(ops) as reg:
+        reg.set_alias("s", "production", 2, "promote", push=True)
+    git(app, "fetch", "-q")  # a moved tag: plain git would refuse to clobber it
+    with Registry(app) as reg:
+        assert reg.load_prompt("s@production", cache_ttl_seconds=0).version == 2
+        assert [m.to_version for m in reg.alias_history("s", "production")] == [1, 2]
+
+
+def test_ci_checkout_judges_promote_from_by_the_remotes_history(remote: Path) -> None:
+    ops = clone(remote, "ops")
+    (ops / "promptctl.yaml").write_text(
+        "version: 1\nprotected_aliases:\n  production:\n    promote_from: staging\n")
+    git(ops, "commit", "-qam", "protect production")
+    git(ops, "push", "-q")
+    with Registry(ops) as reg:
+        reg.set_alias("s", "staging", 2, "try it", push=True)
+        reg.set_alias("s", "staging", 1, "back", push=True)
+    ci = clone(remote, "ci", "--depth", "1", "--no-tags")
+    with Registry(ci) as reg:
+        info = reg.set_alias("s", "production", 2, "ship what staging held", push=True)
+        assert info.version == 2
+    with pushed_view(remote) as consumer:
+        moves = consumer.alias_history("s", "production")
+        assert [(m.to_version, m.reason) for m in moves] == [(2, "ship what staging held")]
+
+
+def test_diff_base_shows_the_branchs_own_changes(remote: Path) -> None:
+    dev = clone(remote, "dev")
+    git(dev, "checkout", "-q", "-b", "feature")
+    with Registry(dev) as reg:
+        reg.register_prompt("mine", "added on the branch\n", "mine")
+    main = clone(remote, "main")
+    with Registry(main) as reg:
+        reg.register("theirs", PromptContent("added on main\n"), "theirs", push=True)
+    git(dev, "fetch", "-q")
+    with Registry(dev) as reg:
+        names = [c.name for c in reg.review("origin/main").changes]
+        exact = [(c.name, c.status) for c in reg.review("origin/main", exact=True).changes]
+    assert names == ["mine"]
+    assert exact == [("mine", "added"), ("theirs", "removed")]
+
+
+def test_a_failed_push_is_pushed_by_the_next_push(remote: Path) -> None:
+    dev = clone(remote, "dev")
+    (remote / "hooks").mkdir(exist_ok=True)
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho refused by policy >&2\nexit 1\n")
+    hook.chmod(0o755)
+    with Registry(dev) as reg:
+        with pytest.raises(Exception, match="refused"):
+            reg.register("s", PromptContent("three {{x}}\n"), "v3", push=True)
+        hook.unlink()
+        again = reg.register("s", PromptContent("three {{x}}\n"), "v3", push=True)
+        assert not again.created and again.version.version == 3
+    assert contents(clone(remote, "fresh"))[3] == "three {{x}}\n"
+
+
+def test_a_reset_that_renumbers_is_reported(remote: Path, tmp_path: Path) -> None:
+    dev = clone(remote, "dev")
+    with Registry(dev) as reg:
+        tick()
+        reg.register_prompt("s", "three {{x}}\n", "v3")
+        assert reg.load_prompt("s/3").template == "three {{x}}\n"
+    git(dev, "reset", "-q", "--hard", "HEAD~1")
+    edit(dev, "another three {{x}}", "other")
+    with Registry(dev) as reg:
+        assert reg.load_prompt("s/3", cache_ttl_seconds=0).template == "another three {{x}}\n"
+        assert any("s/3 was commit" in w for w in reg.warnings)
+        assert [f.number for f in reg.findings()] == [3]
