@@ -218,6 +218,8 @@ class AliasInfo:
     version: int | None
     commit: str
     problem: str | None = None
+    unchanged: bool = False
+    """After ``set_alias``: the alias already pointed there, so nothing was recorded."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""

@@ -413,6 +413,11 @@ class Registry:
 
         with self._writing(author, push) as writer:
             row = writer.snapshot.row(PromptRef(name, version=version))
+            held = next((s.row for s in writer.snapshot.alias_states(name) if s.alias == alias),
+                        None)
+            if held is not None and held.number == row.number and held.blob == row.blob:
+                # Already there: recording (and pushing) a "v5 -> v5" move says nothing.
+                return AliasInfo(name, alias, version, held.commit, unchanged=True)
             self._move(writer, Move(name, alias, row, message, force), push,
                        f"version {version}")
         return AliasInfo(name, alias, version, row.commit)

@@ -148,13 +148,15 @@ def test_concurrent_promotions_all_land_in_one_chain(registry: Registry, repo_pa
     with ctx.Pool(2) as pool:
         pool.starmap(_promote_in_process, [(str(repo_path), w, 6) for w in range(2)])
     moves = registry.alias_history("race", "staging")
-    assert sorted(m.reason or "" for m in moves) == sorted(
-        f"worker {w} round {i}" for w in range(2) for i in range(6)
-    )
+    # A request for the version the alias already holds records nothing; every other
+    # one is recorded once.
+    asked = {f"worker {w} round {i}" for w in range(2) for i in range(6)}
+    assert {m.reason for m in moves} <= asked and len(moves) >= 2
+    assert all(m.from_version != m.to_version for m in moves)
     # Each record starts where the one before it ended: no move was lost or reordered.
     assert all(b.from_version == a.to_version for a, b in itertools.pairwise(moves))
     lines = log_commits(repo_path)
-    assert len(lines) == 12 and all(len(line.split()) <= 2 for line in lines)  # linear
+    assert len(lines) == len(moves) and all(len(line.split()) <= 2 for line in lines)  # linear
     assert registry.load_prompt("race@staging", cache_ttl_seconds=0).version == moves[-1].to_version
     git(repo_path, "fsck", "--no-progress")
 

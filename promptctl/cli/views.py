@@ -228,6 +228,8 @@ def alias_set(info: AliasInfo, as_json: bool) -> None:
         _json(info.to_dict())
         return
     print(f"{info.name}@{info.alias} → version {info.version} (commit {_short(info.commit)})")
+    if info.unchanged:
+        message(f"unchanged: {info.alias} already points at version {info.version}")
 
 
 def aliases(found: list[AliasInfo], as_json: bool) -> None:
@@ -239,7 +241,8 @@ def aliases(found: list[AliasInfo], as_json: bool) -> None:
         message("no aliases")
         return
     _table(None, ("name", "alias", "version", "commit"),
-           ((a.name, a.alias, a.version, _short(a.commit)) for a in found))
+           ((a.name, a.alias, a.version if a.version is not None else f"none: {a.problem}",
+             _short(a.commit)) for a in found))
 
 
 def alias_history(moves: list[AliasMove], as_json: bool) -> None:
