@@ -319,3 +319,33 @@ class AliasMove:
             "forced": self.forced,
             "record": self.record,
         }
+
+
+@dataclass(frozen=True)
+class AliasChange:
+    """An alias that a sync found moved on the remote: ``None`` for absent / unresolved."""
+
+    name: str
+    alias: str
+    from_version: int | None
+    to_version: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {"name": self.name, "alias": self.alias, "from_version": self.from_version,
+                "to_version": self.to_version}
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What ``sync`` did: the aliases that moved, how the alias logs were joined
+    (``up to date``, ``fast-forward``, ``merged`` or ``none``), and what it pushed."""
+
+    moved: tuple[AliasChange, ...]
+    alias_log: str
+    pushed: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {"moved": [m.to_dict() for m in self.moved], "alias_log": self.alias_log,
+                "pushed": list(self.pushed)}

@@ -11,12 +11,15 @@ commit would push the remote's own versions off the first-parent line).
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import Conflict, PromptctlError
 from .formats.aliaslog import ALIAS_LOG_REF
+from .git.history import parse_commit
 from .remote import FETCH_REFSPECS, REMOTE, REMOTE_LOG, tracking_ref
 
 if TYPE_CHECKING:
@@ -62,7 +65,8 @@ def push_alias(repo: Repo, refname: str, new: str | None, old: str | None, recor
             return None
         if _kind(refused, refname) == "lease":
             return LeaseLost(repo.remotes.ls_remote(REMOTE, refname))
-        if _kind(refused, ALIAS_LOG_REF) == "behind":
+        if _kind(refused, ALIAS_LOG_REF) == "behind" or _raced(refused):
+            time.sleep(random.uniform(0, 0.05))  # a concurrent push: let it finish
             repo.remotes.fetch(REMOTE, [f"+{ALIAS_LOG_REF}:{REMOTE_LOG}"])
             repo.records.merge(ALIAS_LOG_REF, REMOTE_LOG, author=author)
             continue
@@ -112,9 +116,15 @@ def _push(repo: Repo, branch: str, made: Commit | None,
     for _ in range(_PUSH_ATTEMPTS):
         tip = repo.refs.resolve(branch)
         assert tip is not None
+        problem = first_parent_problem(repo, tip, repo.refs.resolve(tracking))
+        if problem is not None:
+            raise Conflict(problem + kept)
         refused = repo.remotes.push(REMOTE, [f"{tip}:{branch}"])
         if not refused:
             return tip
+        if _raced(refused):
+            time.sleep(random.uniform(0, 0.05))  # a concurrent push: try again after it
+            continue
         if _kind(refused, branch) != "behind" or made is None or rebuild is None:
             if _kind(refused, branch) == "behind":
                 raise Conflict(f"{REMOTE}/{short} has commits {short} lacks; run "
@@ -156,6 +166,37 @@ def _remake(repo: Repo, branch: str, theirs: str, made: Commit,
             repo.ref_updates.move(branch, made.commit, again.commit, "promptctl: undo")
             raise
     return again
+
+
+def first_parent_problem(repo: Repo, local: str, remote: str | None) -> str | None:
+    """Why pushing ``local`` over the remote's ``remote`` would renumber versions, or
+    ``None``: the remote's tip must stay on ``local``'s first-parent line."""
+    if remote is None or set(remote) == {"0"} or remote == local:
+        return None
+    line = repo.history.first_parents(local, since=remote)
+    if not line:
+        return None  # nothing new, or the remote is ahead: git refuses that itself
+    found = repo.objects.read(line[-1])
+    commit = parse_commit(line[-1], found[1]) if found else None
+    if commit is not None and commit.parents[:1] == (remote,):
+        return None
+    return (f"pushing {local[:10]} would take the remote's tip {remote[:10]} off the "
+            "first-parent line (a merge made by 'git pull' with the local commit first), "
+            "and the remote's version numbers with it: run 'git pull --rebase' instead, or "
+            "merge the other way round")
+
+
+def push_refs(repo: Repo, refspecs: list[str]) -> None:
+    """Push ``refspecs`` to ``origin`` as they are (no retries); a refusal is a conflict."""
+    refused = repo.remotes.push(REMOTE, refspecs)
+    if refused:
+        raise _refusal(refused)
+
+
+def _raced(refused: dict[str, Refusal]) -> bool:
+    """True when a push lost only to another push running at the same moment."""
+    kinds = {r.kind for r in refused.values()}
+    return ("race" in kinds and kinds <= {"race", "atomic"}) or kinds == {"atomic"}
 
 
 def _kind(refused: dict[str, Refusal], ref: str) -> str | None:

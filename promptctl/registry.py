@@ -55,6 +55,7 @@ from .models import (
     PromptSummary,
     PromptVersion,
     RegisterResult,
+    SyncResult,
     VersionInfo,
 )
 from .snapshot import Snapshot, summarize
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
     from .formats.config import RegistryConfig
     from .formats.lockfile import Lock, LockDrift
     from .index import VersionRow
+    from .models import AliasChange
     from .mutex import WriteMutex
     from .pinning import Pinning
     from .remote import RemoteClone
@@ -448,6 +450,65 @@ class Registry:
         with self._writing(author, push=False) as writer:
             return merge_alias_log(self.repo, remote_ref, writer.author)
 
+    def sync(self, *, push: bool = False) -> SyncResult:
+        """Bring aliases and the alias log from ``origin`` and say which aliases moved.
+
+        Moved alias tags are force-updated (plain ``git fetch`` keeps a moved tag where it
+        was) and the remote's alias log is merged into ours. With ``push``, what is local
+        only goes out too: the branch's unpushed versions (a ``--push`` that failed) and
+        the alias log. A remote registry is fetched now, whatever its TTL.
+        """
+        from .formats.aliaslog import ALIAS_LOG_REF
+        from .remote import REMOTE, REMOTE_LOG, tracking_ref
+
+        if self.remote is not None:
+            with self._lock:
+                before = self._alias_versions(self._snapshot())
+                self.remote.sync(force=True)
+                after = self._alias_versions(self._snapshot())
+            return SyncResult(_changes(before, after), "merged into the cache")
+        with self._writing(None, push=False) as writer:
+            if self.repo.remotes.url(REMOTE) is None:
+                raise InvalidInput(f"sync needs a Git remote named {REMOTE!r} "
+                                   f"(git remote add {REMOTE} URL)")
+            branch = writer.snapshot.head.ref
+            before = self._alias_versions(writer.snapshot)
+            specs = [*GIT_FETCH_REFSPECS]
+            if branch is not None:
+                specs.append(f"+{branch}:{tracking_ref(branch)}")
+            self.repo.remotes.fetch(REMOTE, specs)
+            log = "none"
+            if self.repo.refs.resolve(REMOTE_LOG) is not None:
+                log = self.repo.records.merge(ALIAS_LOG_REF, REMOTE_LOG, author=writer.author)
+            self._cache.clear()
+            after = self._alias_versions(self._snapshot(self.repo.refs.head()))
+            pushed: list[str] = []
+            if push and branch is not None:
+                if self.repo.refs.resolve(branch) != self.repo.refs.resolve(tracking_ref(branch)):
+                    from .push import push_branch
+
+                    push_branch(self.repo, branch, None, None, None)
+                    pushed.append(branch)
+                local_log = self.repo.refs.resolve(ALIAS_LOG_REF)
+                if local_log is not None and local_log != self.repo.refs.resolve(REMOTE_LOG):
+                    from .push import push_refs
+
+                    push_refs(self.repo, [f"{local_log}:{ALIAS_LOG_REF}"])
+                    pushed.append(ALIAS_LOG_REF)
+        return SyncResult(_changes(before, after), log, tuple(pushed))
+
+    def check_push(self, local: str, remote: str | None) -> str | None:
+        """Why pushing commit ``local`` over the remote's ``remote`` would renumber versions
+        (``None``: it would not): the remote's tip must stay on the first-parent line.
+
+        A merge whose first parent is a local commit (``git pull`` with merge) pushes the
+        remote's commits to the side; the pre-push hook refuses it.
+        """
+        from .push import first_parent_problem
+
+        with self._lock:
+            return first_parent_problem(self.repo, local, remote)
+
     # -- MLflow's names: each delegates to a native method above ---------------------------
 
     def register_prompt(
@@ -552,6 +613,13 @@ class Registry:
         assert row is not None and row.commit == landed
         return RegisterResult(fresh.prompt(row), created=True, provisional=not writer.final,
                               pushed=push, changed=changed_fields(before, content))
+
+    @staticmethod
+    def _alias_versions(snapshot: Snapshot) -> dict[tuple[str, str], int | None]:
+        """Every alias tag and the version it resolves to (``None``: none here)."""
+        return {(name, state.alias): state.row.number if state.row else None
+                for name in snapshot.alias_refs_by_name()
+                for state in snapshot.alias_states(name)}
 
     def _newest(self, writer: Writer, name: str) -> PromptVersion:
         """The newest version of ``name``, read inside the write."""
@@ -768,6 +836,15 @@ def _ref_of(name_or_uri: str, version: int | str | None) -> PromptRef:
     if number is None or isinstance(version, bool) or number < 1:
         raise InvalidInput(f"version must be a whole number of 1 or more, got {version!r}")
     return PromptRef(ref.name, version=number)
+
+
+def _changes(before: dict[tuple[str, str], int | None],
+             after: dict[tuple[str, str], int | None]) -> tuple[AliasChange, ...]:
+    from .models import AliasChange
+
+    return tuple(AliasChange(name, alias, before.get((name, alias)), after.get((name, alias)))
+                 for name, alias in sorted(set(before) | set(after))
+                 if before.get((name, alias), -1) != after.get((name, alias), -1))
 
 
 def _with_tags(version: PromptVersion, tags: dict[str, str]) -> PromptContent:

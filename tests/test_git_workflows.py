@@ -58,7 +58,8 @@ def edit(path: Path, text: str, message: str, name: str = "s") -> None:
     """A hand edit, committed with plain git."""
     tick()
     (path / "prompts" / f"{name}.yaml").write_text(f"template: |\n  {text}\n")
-    git(path, "commit", "-qam", message)
+    git(path, "add", f"prompts/{name}.yaml")
+    git(path, "commit", "-qm", message)
 
 
 def test_foxtrot_merge_keeps_the_remotes_version_numbers(remote: Path) -> None:
@@ -229,3 +230,76 @@ def test_a_reset_that_renumbers_is_reported(remote: Path, tmp_path: Path) -> Non
         assert reg.load_prompt("s/3", cache_ttl_seconds=0).template == "another three {{x}}\n"
         assert any("s/3 was commit" in w for w in reg.warnings)
         assert [f.number for f in reg.findings()] == [3]
+
+
+def test_sync_says_what_moved_and_pushes_what_is_local_only(remote: Path) -> None:
+    ops, app = clone(remote, "ops"), clone(remote, "app")
+    with Registry(ops) as reg:
+        reg.set_alias("s", "production", 2, "ship", push=True)
+    with Registry(app) as reg:
+        result = reg.sync()
+        assert [(m.alias, m.from_version, m.to_version) for m in result.moved] == [
+            ("production", None, 2)]
+        assert reg.load_prompt("s@production", cache_ttl_seconds=0).version == 2
+        tick()
+        reg.register_prompt("s", "three {{x}}\n", "local only")
+        reg.set_alias("s", "staging", 3, "local move")
+        pushed = reg.sync(push=True)
+        assert pushed.pushed == ("refs/heads/main", "refs/promptctl/alias-log")
+    with pushed_view(remote) as consumer:
+        assert consumer.load_prompt("s/3").template == "three {{x}}\n"
+        assert [m.reason for m in consumer.alias_history("s", "staging")] == ["local move"]
+
+
+def _pre_push(path: Path, local: str, remote_sha: str) -> subprocess.CompletedProcess[str]:
+    import sys
+
+    line = f"refs/heads/main {local} refs/heads/main {remote_sha}\n"
+    return subprocess.run([sys.executable, "-m", "promptctl", "hook", "pre-push", "origin", "u"],
+                          cwd=path, input=line, capture_output=True, text=True, check=False)
+
+
+def test_pre_push_hook_refuses_a_foxtrot_merge_and_allows_a_rebase(remote: Path) -> None:
+    bob, alice = clone(remote, "bob"), clone(remote, "alice")
+    with Registry(bob) as reg:
+        tick()
+        reg.register("s", PromptContent("three by Bob {{x}}\n"), "v3", push=True)
+    edit(alice, "hand edit {{x}}", "Alice's edit", name="other")
+    git(alice, "fetch", "-q")
+    theirs = git(alice, "rev-parse", "origin/main").strip()
+    git(alice, "merge", "-q", "--no-edit", "origin/main")  # first parent: Alice's commit
+    refused = _pre_push(alice, git(alice, "rev-parse", "HEAD").strip(), theirs)
+    assert refused.returncode == 4 and refused.stdout == ""
+    assert refused.stderr.startswith("error: pushing") and "git pull --rebase" in refused.stderr
+    git(alice, "reset", "-q", "--hard", "HEAD~1")
+    git(alice, "rebase", "-q", "origin/main")
+    allowed = _pre_push(alice, git(alice, "rev-parse", "HEAD").strip(), theirs)
+    assert (allowed.returncode, allowed.stderr) == (0, "")
+
+
+def test_concurrent_alias_pushes_end_in_a_documented_state(remote: Path) -> None:
+    import multiprocessing
+
+    clones = [str(clone(remote, f"c{i}")) for i in range(3)]
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(3) as pool:
+        outcomes = pool.starmap(_promote_and_report,
+                                [(c, 1 + i % 2, f"race {i}") for i, c in enumerate(clones)])
+    # Each pushed, or lost its lease with the one-line conflict naming both versions.
+    assert all(o == "ok" or o.startswith("alias 'production' of 's' moved on the remote")
+               for o in outcomes), outcomes
+    assert "ok" in outcomes
+    with pushed_view(remote) as consumer:
+        moves = consumer.alias_history("s", "production")
+        assert len(moves) == outcomes.count("ok")
+
+
+def _promote_and_report(path: str, version: int, reason: str) -> str:
+    from promptctl import Conflict
+
+    try:
+        with Registry(path) as reg:
+            reg.set_alias("s", "production", version, reason, push=True)
+        return "ok"
+    except Conflict as exc:
+        return str(exc)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from . import aliases, lock, options, prompts, tags
+from . import aliases, lock, options, prompts, sync, tags
 
 if TYPE_CHECKING:
     from typer import _click as click  # Typer vendors click; these are its classes
@@ -30,6 +30,7 @@ app = typer.Typer(
 
 prompts.add_commands(app)
 lock.add_commands(app)
+sync.add_commands(app)
 app.add_typer(aliases.app, name="alias", help="Point aliases (production, staging …) at versions.")
 app.add_typer(tags.app, name="tag", help="Set or delete a prompt's tags (a new version).")
 

@@ -21,6 +21,7 @@ from ..models import (
     PromptSummary,
     PromptVersion,
     RegisterResult,
+    SyncResult,
     VersionInfo,
 )
 
@@ -429,6 +430,22 @@ def lock_check(path: str, drifts: list[LockDrift], as_json: bool) -> None:
         message(f"{path} is stale: {len(drifts)} change(s); run 'promptctl lock' to update it")
     else:
         message(f"{path} is current")
+
+
+def synced(result: SyncResult, as_json: bool) -> None:
+    """After ``sync``: each alias that moved, then what was joined and pushed."""
+    if as_json:
+        _json(result.to_dict())
+        return
+
+    def label(number: int | None) -> str:
+        return "-" if number is None else f"v{number}"
+
+    for change in result.moved:
+        print(f"{change.name}@{change.alias}: {label(change.from_version)} → "
+              f"{label(change.to_version)}")
+    message(f"{len(result.moved)} alias(es) moved; alias log: {result.alias_log}"
+            + (f"; pushed {', '.join(result.pushed)}" if result.pushed else ""))
 
 
 def deepened(remote: str) -> None:

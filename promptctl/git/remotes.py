@@ -20,8 +20,9 @@ class Refusal:
     """Why a remote refused one ref of a push.
 
     ``kind`` is ``lease`` (the ref moved since it was read), ``behind`` (the remote holds
-    commits we lack), ``atomic`` (refused only because another ref of the same atomic
-    push was), or ``rejected`` (anything else, such as a hook: ``detail`` says what).
+    commits we lack), ``race`` (another push was updating the ref at the same moment),
+    ``atomic`` (refused only because another ref of the same atomic push was), or
+    ``rejected`` (anything else, such as a hook: ``detail`` says what).
     """
 
     ref: str
@@ -131,6 +132,9 @@ def _refusal_kind(why: str) -> str:
         return "lease"
     if "non-fast-forward" in why or "fetch first" in why:
         return "behind"
+    if any(words in why for words in ("cannot lock", "failed to lock", "failed to update",
+                                      "incorrect old value", "unable to update")):
+        return "race"
     if "atomic" in why:
         return "atomic"
     return "rejected"
