@@ -166,7 +166,7 @@ class RemoteClone:
                 self.stale = True
                 when = self._fetched_when()
                 self.warnings = [f"cannot reach {self.url} ({exc.detail}); "
-                                 + f"serving the registry as fetched {when}"]
+                                  f"serving the registry as fetched {when}"]
                 self._next_check = time.monotonic() + self.ttl
                 return
             _write_stamp(self.path)

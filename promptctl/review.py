@@ -113,7 +113,7 @@ class Review:
     @property
     def counts(self) -> dict[str, int]:
         """How many prompts per status, and how many of them are breaking."""
-        found = {status: 0 for status in STATUSES}
+        found = dict.fromkeys(STATUSES, 0)
         for change in self.changes:
             found[change.status] += 1
         found["breaking"] = len(self.breaking)

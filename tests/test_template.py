@@ -244,7 +244,7 @@ def test_format_chat_formats_contents_and_keeps_other_keys() -> None:
 def test_format_chat_does_not_mutate_input() -> None:
     before = copy.deepcopy(CHAT)
     result = format_template(CHAT, {"lang": "French", "question": "Why?"})
-    assert CHAT == before
+    assert before == CHAT
     assert result is not CHAT
     assert all(new is not old for new, old in zip(result, CHAT, strict=True))
 
@@ -322,7 +322,7 @@ def test_to_single_brace_chat_keeps_other_keys_and_input() -> None:
         {"role": "system", "content": "You answer in {lang}.", "name": "sys"},
         {"role": "user", "content": "{question}"},
     ]
-    assert CHAT == before
+    assert before == CHAT
 
 
 # -- template_text --------------------------------------------------------------------------
@@ -377,7 +377,7 @@ def test_property_find_variables_is_what_format_requires(
 ) -> None:
     names = find_variables(template)
     assert len(set(names)) == len(names)
-    values = {name: "v" for name in names}
+    values = dict.fromkeys(names, "v")
     # Every variable given: no error, and a partial format has nothing left to fill.
     assert format_template(template, values, allow_partial=True) == format_template(template, values)
     # None given: every one of them is named.

@@ -183,7 +183,7 @@ def summaries(found: list[PromptSummary], as_json: bool) -> None:
     _table(None, ("name", "latest", "aliases", "description"), (
         (s.name, s.latest_version,
          ", ".join(f"{a}→v{n}" for a, n in sorted(s.alias_versions.items())),
-         s.problem and f"INVALID: {s.problem}" or s.description)
+         (s.problem and f"INVALID: {s.problem}") or s.description)
         for s in found
     ))
 
