@@ -323,8 +323,8 @@ class VersionIndex:
         """The version of ``name`` in force at the tip while its file exists, else ``None``."""
         with self._reading() as db:
             row = db.execute(
-                "SELECT v.* FROM latest l JOIN versions v ON v.name = l.name AND v.number = l.number"
-                " WHERE l.name = ?", (name,)).fetchone()
+                "SELECT v.* FROM latest l JOIN versions v"
+                " ON v.name = l.name AND v.number = l.number WHERE l.name = ?", (name,)).fetchone()
         return VersionRow(*row) if row else None
 
     def made_by(self, name: str, commit: str) -> VersionRow | None:

@@ -256,7 +256,8 @@ class PromptDiff:
             "from_version": self.from_version,
             "to_version": self.to_version,
             "template_diff": list(self.template_diff),
-            "model_config": {k: {"from": a, "to": b} for k, (a, b) in self.model_config_changes.items()},
+            "model_config": {k: {"from": a, "to": b}
+                             for k, (a, b) in self.model_config_changes.items()},
             "tags": {k: {"from": a, "to": b} for k, (a, b) in self.tag_changes.items()},
             "description": (
                 {"from": self.description_change[0], "to": self.description_change[1]}

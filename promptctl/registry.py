@@ -157,7 +157,8 @@ class Registry:
             repo = Repo.find(folder) or Repo.init(folder)
             (folder / "prompts").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InvalidInput(f"cannot make a registry at {folder}: {exc.strerror or exc}") from exc
+            raise InvalidInput(f"cannot make a registry at {folder}: "
+                               f"{exc.strerror or exc}") from exc
         repo.close()
         registry = cls(folder)
         if not (folder / CONFIG_FILE).exists():
@@ -361,11 +362,12 @@ class Registry:
 
         A :class:`PromptContent` is the whole next version; a :class:`PromptUpdate` (a
         template and the settings it changes) is applied to the newest version, read
-        inside the write, so everything it does not name carries over. Identical content creates nothing: the current version comes back with
-        ``created=False`` (and, with ``push``, a version committed earlier whose push
-        failed is pushed now). Only the prompt file is committed; the user's other
-        staged and unstaged changes stay as they were. ``push=True`` pushes to
-        ``origin``; if the remote moved on meanwhile, the commit is re-made on its new tip
+        inside the write, so everything it does not name carries over. Identical
+        content creates nothing: the current version comes back with ``created=False``
+        (and, with ``push``, a version committed earlier whose push failed is pushed
+        now). Only the prompt file is committed; the user's other staged and unstaged
+        changes stay as they were. ``push=True`` pushes to ``origin``; if the remote
+        moved on meanwhile, the commit is re-made on its new tip
         unless the remote changed this prompt too (a :class:`Conflict`).
         """
         validate_name(name)
@@ -796,7 +798,7 @@ class Registry:
             self.repo.objects.read(f"{tip}:{self.prefix}{n}") is not None for n in names)
 
     def _remember(self, key: tuple[Any, ...], expires: float, prompt: PromptVersion) -> None:
-        """Cache a load until ``expires`` (monotonic time), dropping the oldest past ``CACHE_SIZE``."""
+        """Cache a load until ``expires`` (monotonic time); past ``CACHE_SIZE``, the oldest go."""
         with self._lock:
             self._cache[key] = (expires, prompt)
             if len(self._cache) > CACHE_SIZE:

@@ -60,7 +60,8 @@ def fetch_ttl(seconds: float | None) -> float:
         try:
             seconds = float(text)
         except ValueError:
-            raise InvalidInput(f"${ENV_FETCH_TTL} must be a number of seconds, got {text!r}") from None
+            raise InvalidInput(f"${ENV_FETCH_TTL} must be a number of seconds, "
+                               f"got {text!r}") from None
     if math.isnan(seconds) or seconds < 0:
         raise InvalidInput(f"the fetch TTL must be 0 or more seconds, got {seconds}")
     return seconds
@@ -165,8 +166,8 @@ class RemoteClone:
                     raise
                 self.stale = True
                 when = self._fetched_when()
-                self.warnings = [f"cannot reach {self.url} ({exc.detail}); "
-                                  f"serving the registry as fetched {when}"]
+                self.warnings = [(f"cannot reach {self.url} ({exc.detail}); "
+                                  f"serving the registry as fetched {when}")]
                 self._next_check = time.monotonic() + self.ttl
                 return
             _write_stamp(self.path)

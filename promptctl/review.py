@@ -263,7 +263,8 @@ def _labels(old: _Side | None, new: _Side | None) -> tuple[str, str]:
     )
 
 
-def _breaking(status: str, old: _Side | None, new: _Side | None, diff: PromptDiff) -> tuple[str, ...]:
+def _breaking(status: str, old: _Side | None, new: _Side | None,
+              diff: PromptDiff) -> tuple[str, ...]:
     if old is None:
         if new is not None and new.problem:
             return (f"does not load: {new.problem}",)

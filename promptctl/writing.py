@@ -14,6 +14,7 @@ and refuse to overwrite edits of the user's to the file.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -109,10 +110,8 @@ def land(repo: Repo, branch: str, made: Commit, reason: str) -> None:
         repo.ref_updates.move(branch, made.commit, made.parent, reason)
     except BaseException:
         for step in reversed(undo):
-            try:
+            with contextlib.suppress(PromptctlError):  # the first failure is the one to report
                 step()
-            except PromptctlError:  # the first failure is the one to report
-                pass
         raise
 
 

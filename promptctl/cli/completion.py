@@ -29,7 +29,7 @@ def prompt_names(ctx: typer.Context, incomplete: str) -> list[str]:
 
 
 def references(ctx: typer.Context, incomplete: str) -> list[str]:
-    """``REF``: names; after ``name@``, its aliases and ``latest``; after ``name/``, its versions."""
+    """``REF``: names; after ``name@`` its aliases and ``latest``; after ``name/`` its versions."""
     scheme = _URI if incomplete.startswith(_URI) else ""
     typed = incomplete[len(scheme):]
     name, at, _ = typed.partition("@")

@@ -1,4 +1,4 @@
-"""``promptctl lock [REF…] [--file F] [--check]``: pin the prompt references an application loads."""
+"""``promptctl lock [REF…] [--file F] [--check]``: pin the references an application loads."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def lock(
     file: Annotated[Path, typer.Option(
         "--file", "-f", metavar="FILE", help="The lock file.")] = Path(DEFAULT_LOCK_FILE),
     check: Annotated[bool, typer.Option(
-        "--check", help="Write nothing; exit 1 listing what changed if the file is stale.")] = False,
+        "--check",
+        help="Write nothing; exit 1 listing what changed if the file is stale.")] = False,
 ) -> None:
     """Pin each REF to its version, commit and content hash in a lock file (JSON).
 

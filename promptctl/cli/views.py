@@ -364,8 +364,8 @@ def _markdown_section(c: PromptChange) -> str:
     d = c.diff
     if d.variables_added or d.variables_removed:
         parts = [f"{label} " + ", ".join(f"`{v}`" for v in names)
-                 for label, names in (("added", d.variables_added), ("removed", d.variables_removed))
-                 if names]
+                 for label, names in (("added", d.variables_added),
+                                      ("removed", d.variables_removed)) if names]
         lines += ["", "**Variables:** " + "; ".join(parts)]
     rows = [("description", *d.description_change)] if d.description_change else []
     rows += [(f"model_config.{k}", a, b) for k, (a, b) in d.model_config_changes.items()]

@@ -158,7 +158,8 @@ class LockDrift:
         }
 
 
-def compare(locked: Lock, current: Lock, failures: Mapping[str, str] | None = None) -> list[LockDrift]:
+def compare(locked: Lock, current: Lock,
+            failures: Mapping[str, str] | None = None) -> list[LockDrift]:
     """What differs between the pins of a lock file and the same references resolved now.
 
     ``current`` holds the references asked for that resolved; ``failures`` maps those

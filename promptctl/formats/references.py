@@ -38,14 +38,16 @@ def validate_name(name: str) -> str:
         raise InvalidName("prompt name", name, f"longer than {MAX_NAME_LENGTH} characters")
     for segment in name.split("/"):
         if not segment:
-            raise InvalidName("prompt name", name, "empty path segment (leading, trailing or double '/')")
+            raise InvalidName("prompt name", name,
+                              "empty path segment (leading, trailing or double '/')")
         if segment in (".", ".."):
             raise InvalidName("prompt name", name, f"'{segment}' is not allowed as a segment")
         if segment.startswith("."):
             raise InvalidName("prompt name", name, "a segment may not start with '.'")
         if not _SEGMENT.fullmatch(segment):
             raise InvalidName(
-                "prompt name", name, "use only letters, digits, '.', '_', '-' and '/' between segments"
+                "prompt name", name,
+                "use only letters, digits, '.', '_', '-' and '/' between segments"
             )
         if segment.endswith(".lock"):
             # Git refuses ref components ending in .lock, and aliases are refs.
@@ -60,7 +62,8 @@ def validate_name(name: str) -> str:
     if name.endswith(_PROMPT_FILE_SUFFIXES):
         # `register support/summarize.yaml` would make prompts/support/summarize.yaml.yaml.
         meant = name.rpartition(".")[0]
-        raise InvalidName("prompt name", name, f"a name has no file suffix: did you mean {meant!r}?")
+        raise InvalidName("prompt name", name,
+                          f"a name has no file suffix: did you mean {meant!r}?")
     if "/" in name and _DIGITS.fullmatch(name.rpartition("/")[2]):
         # 'summaries/3' would read as version 3 of 'summaries'.
         raise InvalidName("prompt name", name, "the last segment may not be only digits")

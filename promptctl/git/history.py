@@ -203,7 +203,7 @@ class History:
         return out.strip() or None if out else None
 
     def rev_parse(self, ref: str) -> str:
-        """The commit ``ref`` names (branch, tag, commit id, ``HEAD~2`` …); else :class:`NotFound`."""
+        """The commit ``ref`` names (branch, tag, id, ``HEAD~2`` …); else :class:`NotFound`."""
         out = self._runner.try_run("rev-parse", "--verify", "--quiet", "--end-of-options",
                                    f"{ref}^{{commit}}")
         if not out or not out.strip():

@@ -42,7 +42,7 @@ class Remotes:
         return out.strip() or None if out else None
 
     def fetch(self, remote: str, refspecs: Sequence[str] = (), *, prune: bool = False) -> None:
-        """Fetch ``refspecs`` (default: the configured ones); :class:`RemoteUnreachable` on failure."""
+        """Fetch ``refspecs`` (default: the configured ones); :class:`RemoteUnreachable` if not."""
         result = self._runner.network("fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
                                       *(["--prune"] if prune else []), remote, *refspecs)
         if result.returncode:
@@ -105,7 +105,8 @@ class Remotes:
         Otherwise each would be fetched on its own when first read (a round trip per
         prompt). Best effort: what fails here is fetched when read.
         """
-        if (self._runner.try_run("config", "--get", "remote.origin.promisor") or "").strip() != "true":
+        promisor = self._runner.try_run("config", "--get", "remote.origin.promisor") or ""
+        if promisor.strip() != "true":
             return
         listing = self._runner.try_run("rev-list", "--objects", "--no-walk", "--missing=print",
                                        commit) or ""
