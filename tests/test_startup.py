@@ -11,16 +11,18 @@ from promptctl import Registry
 from promptctl.cli import lock as lock_command
 from promptctl.formats.lockfile import DEFAULT_LOCK_FILE
 
+from .helpers import git
+
 # Modules a load by alias never needs: each costs milliseconds on every start.
 NOT_ON_THE_LOAD_PATH = (
-    "git",  # GitPython: ~50 ms
+    "git",  # GitPython: ~30 ms, and not a dependency any more
     "rich",
     "promptctl.aliases",
     "promptctl.formats.aliaslog",
     "promptctl.compare",
     "promptctl.formats.config",
-    "promptctl.gitobjects",
     "promptctl.formats.lockfile",
+    "promptctl.mutex",
     "promptctl.pinning",
     "promptctl.push",
     "promptctl.remote",
@@ -40,19 +42,45 @@ print("\\n".join(sorted(sys.modules)), file=sys.stderr)
 """
 
 
-def test_load_imports_only_what_it_uses(registry: Registry, repo_path: Path) -> None:
-    registry.register_prompt("s", "Hello {{ name }}\n", "first")
-    registry.set_alias("s", "production", 1)
-    registry.close()
+def _cold_load(repo_path: Path, ref: str) -> set[str]:
+    """The modules a fresh ``promptctl load REF --var name=Ada`` process imported."""
     result = subprocess.run(
-        [sys.executable, "-c", _RUN_CLI, "--registry", str(repo_path), "load", "s@production",
+        [sys.executable, "-c", _RUN_CLI, "--registry", str(repo_path), "load", ref,
          "--var", "name=Ada"],
         capture_output=True, text=True, check=True, env=os.environ,
     )
     assert result.stdout == "Hello Ada\n"
     loaded = set(result.stderr.split())
     assert "promptctl.registry" in loaded
-    assert sorted(loaded.intersection(NOT_ON_THE_LOAD_PATH)) == []
+    return loaded
+
+
+def test_load_imports_only_what_it_uses(registry: Registry, repo_path: Path) -> None:
+    registry.register_prompt("s", "Hello {{ name }}\n", "first")
+    registry.set_alias("s", "production", 1)
+    registry.load_prompt("s@production")  # the index is current: the warm case
+    registry.close()
+    assert sorted(_cold_load(repo_path, "s@production").intersection(NOT_ON_THE_LOAD_PATH)) == []
+
+
+def test_a_cold_load_after_a_fresh_commit_imports_no_more(registry: Registry,
+                                                          repo_path: Path) -> None:
+    registry.register_prompt("s", "Hello {{ name }}\n", "first")
+    registry.close()
+    # A hand edit the index has not seen: the load walks the new commit first.
+    (repo_path / "prompts" / "other.yaml").write_text("template: other\n")
+    git(repo_path, "add", "prompts/other.yaml")
+    git(repo_path, "commit", "-qm", "hand edit")
+    assert sorted(_cold_load(repo_path, "s").intersection(NOT_ON_THE_LOAD_PATH)) == []
+
+
+def test_a_load_through_an_alias_on_an_unrelated_commit_imports_no_more(
+        registry: Registry, repo_path: Path) -> None:
+    registry.register_prompt("s", "Hello {{ name }}\n", "first")
+    registry.register_prompt("other", "unrelated\n", "other")  # did not change s
+    registry.close()
+    git(repo_path, "tag", "-a", "-m", "by hand", "prompts/s@production", "HEAD")
+    assert sorted(_cold_load(repo_path, "s@production").intersection(NOT_ON_THE_LOAD_PATH)) == []
 
 
 def test_cli_lock_default_is_the_library_default() -> None:

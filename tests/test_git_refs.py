@@ -1,0 +1,98 @@
+"""The hand-written ref reader agrees with git: loose, packed, peeled, symbolic, worktrees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from promptctl.git import Repo
+from promptctl.git.refs import RefUpdates
+
+from .helpers import git
+
+
+def git_refs(path: Path, prefix: str) -> dict[str, tuple[str, str | None]]:
+    """What ``git for-each-ref`` says: name -> (target, peeled commit for a tag)."""
+    out = git(path, "for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", prefix)
+    found = {}
+    for line in out.splitlines():
+        name, target, *peeled = line.split(" ")
+        found[name] = (target, peeled[0] if peeled and peeled[0] else None)
+    return found
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "r"
+    git(tmp_path, "init", "-q", str(path))
+    for i in range(3):
+        (path / "f").write_text(str(i))
+        git(path, "add", "f")
+        git(path, "commit", "-qm", f"c{i}")
+    return path
+
+
+NAMES = st.lists(st.from_regex(r"[a-z]{1,3}(/[a-z]{1,3}){0,2}@[a-z]{1,4}", fullmatch=True),
+                 min_size=1, max_size=6, unique=True)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=NAMES, packed=st.integers(0, 6), annotated=st.booleans())
+def test_refs_match_for_each_ref(repo: Path, names: list[str], packed: int,
+                                 annotated: bool) -> None:
+    git(repo, "tag", "-l")
+    for ref in git(repo, "tag", "-l").split():
+        git(repo, "tag", "-d", ref)
+    for i, name in enumerate(names):
+        args = ["-a", "-m", "m"] if annotated else []
+        git(repo, "tag", *args, f"prompts/{name}", f"HEAD~{i % 3}")
+        if i == packed:
+            git(repo, "pack-refs", "--all")  # some packed, the rest loose (a loose one wins)
+    if packed < len(names):
+        git(repo, "tag", "-f", *(["-a", "-m", "moved"] if annotated else []),
+            f"prompts/{names[packed]}", "HEAD")  # loose over packed: the loose one counts
+    found = Repo(repo, repo / ".git", repo / ".git")
+    ours = found.refs.refs("refs/tags/prompts/")
+    theirs = git_refs(repo, "refs/tags/prompts/")
+    assert {n: r.target for n, r in ours.items()} == {n: t for n, (t, _) in theirs.items()}
+    for name, ref in ours.items():
+        assert found.refs.resolve(name) == git(repo, "rev-parse", name).strip()
+        assert found.objects.peel(ref.target) == git(repo, "rev-parse", f"{name}^{{commit}}").strip()
+        if ref.peeled is not None:  # from packed-refs' "^" lines
+            assert ref.peeled == theirs[name][1]
+    found.close()
+
+
+def test_head_symbolic_refs_and_linked_worktrees(repo: Path, tmp_path: Path) -> None:
+    git(repo, "pack-refs", "--all")
+    found = Repo.find(repo)
+    assert found is not None
+    head = found.refs.head()
+    assert head.ref == git(repo, "symbolic-ref", "HEAD").strip()
+    assert head.commit == git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "worktree", "add", "-q", "-b", "side", str(tmp_path / "wt"), "HEAD~1")
+    linked = Repo.find(tmp_path / "wt")
+    assert linked is not None
+    assert linked.refs.head().ref == "refs/heads/side"
+    assert linked.refs.head().commit == git(repo, "rev-parse", "HEAD~1").strip()
+    assert linked.refs.resolve("refs/heads/main") == found.refs.resolve("refs/heads/main")
+    git(repo, "checkout", "-q", "--detach")
+    assert Repo.find(repo).refs.head().ref is None  # type: ignore[union-attr]
+
+
+def test_ref_updates_compare_and_swap_like_git(repo: Path) -> None:
+    found = Repo.find(repo)
+    assert found is not None
+    head = git(repo, "rev-parse", "HEAD").strip()
+    parent = git(repo, "rev-parse", "HEAD~1").strip()
+    updates = RefUpdates(found.runner, found.refs)
+    updates.move("refs/heads/other", parent, None, "test")
+    assert git(repo, "rev-parse", "refs/heads/other").strip() == parent
+    with pytest.raises(Exception, match="changed by someone else"):
+        updates.move("refs/heads/other", head, head, "stale")  # not where we believe
+    assert git(repo, "rev-parse", "refs/heads/other").strip() == parent
+    assert "test" in git(repo, "reflog", "show", "refs/heads/other")  # git's own reflog
