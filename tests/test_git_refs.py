@@ -61,7 +61,8 @@ def test_refs_match_for_each_ref(repo: Path, names: list[str], packed: int,
     assert {n: r.target for n, r in ours.items()} == {n: t for n, (t, _) in theirs.items()}
     for name, ref in ours.items():
         assert found.refs.resolve(name) == git(repo, "rev-parse", name).strip()
-        assert found.objects.peel(ref.target) == git(repo, "rev-parse", f"{name}^{{commit}}").strip()
+        commit = git(repo, "rev-parse", f"{name}^{{commit}}").strip()
+        assert found.objects.peel(ref.target) == commit
         if ref.peeled is not None:  # from packed-refs' "^" lines
             assert ref.peeled == theirs[name][1]
     found.close()
