@@ -27,8 +27,21 @@ def given(location: str | os.PathLike[str] | None) -> str | None:
     return os.fspath(location)
 
 
+_SCHEMES = ("https://", "http://", "ssh://", "git://", "file://")
+
+
 def is_remote(location: str) -> bool:
-    """True when ``location`` is a Git URL rather than a folder."""
+    """True when ``location`` is a Git URL rather than a folder.
+
+    Only ``https``, ``http``, ``ssh``, ``git``, ``file`` and scp-style ``host:path``
+    URLs are accepted: git's other transports (``ext::`` runs a command) are refused
+    here, whatever the user's git configuration allows.
+    """
+    if "::" in location.split("#", 1)[0] or (
+            "://" in location and not location.lower().startswith(_SCHEMES)):
+        scheme = location.split(":", 1)[0]
+        raise InvalidInput(f"unsupported registry URL scheme {scheme!r}: use https://, "
+                           "ssh://, git://, file:// or host:path")
     return "://" in location or bool(_SCP_LIKE.match(location))
 
 

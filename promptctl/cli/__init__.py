@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import EXIT_USAGE, MissingVariables, PromptctlError
+from ..errors import EXIT_FAILED, EXIT_USAGE, MissingVariables, PromptctlError
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:  # `promptctl load … | head`: the reader left, that is fine
         sys.stderr.close()
         sys.exit(0)
+    except OSError as exc:  # the disk, the terminal: what the OS refused, in its words
+        _fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""),
+              EXIT_FAILED)
+    except Exception as exc:  # noqa: BLE001 - a last resort: one line, never a traceback
+        _fail(f"internal error: {type(exc).__name__}: {exc} (please report it with the "
+              "command that caused it)", EXIT_FAILED)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -93,7 +93,10 @@ class Runner:
 
     def network(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run a git command that talks to a remote; the caller reads its exit code."""
-        env = {**_environment(None), "GIT_TERMINAL_PROMPT": "0"}
+        # No password prompts; and only these transports, whatever git's config allows
+        # (``ext::`` would run a command).
+        env = {**_environment(None), "GIT_TERMINAL_PROMPT": "0",
+               "GIT_ALLOW_PROTOCOL": "https:http:ssh:git:file"}
         return subprocess.run(["git", *args], cwd=self.cwd, env=env, input=input,
                               capture_output=True, text=True, check=False)
 
