@@ -240,6 +240,9 @@ class PromptDiff:
     description_change: tuple[str | None, str | None] | None
     variables_added: tuple[str, ...]
     variables_removed: tuple[str, ...]
+    breaking: tuple[str, ...] = ()
+    """One reason per way code that loads and formats the older version can now fail or
+    silently lose text: variables added or removed, text turned into chat or back."""
 
     @property
     def is_empty(self) -> bool:
@@ -265,6 +268,7 @@ class PromptDiff:
             ),
             "variables_added": list(self.variables_added),
             "variables_removed": list(self.variables_removed),
+            "breaking": list(self.breaking),
         }
 
 

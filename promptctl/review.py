@@ -36,11 +36,10 @@ adds every line); a removed one the other way round.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from .compare import diff_versions
+from .compare import diff_versions, line_diff
 from .errors import InvalidName, InvalidPromptFile
 from .formats.promptfile import PromptContent, parse_prompt
 from .formats.references import validate_name
@@ -247,12 +246,7 @@ def _version(name: str, side: _Side | None) -> PromptVersion:
 def _file_diff(name: str, old: _Side | None, new: _Side | None) -> PromptDiff:
     """A plain line diff of the files, for when one side is not a valid prompt file."""
     before, after = (old.text if old else ""), (new.text if new else "")
-    lines = tuple(
-        line.rstrip("\n")
-        for line in difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True)
-        )
-    )
+    lines = line_diff(before, after)
     return PromptDiff(name, 0, 0, (*_labels(old, new), *lines[2:]), {}, {}, None, (), ())
 
 
@@ -277,15 +271,5 @@ def _breaking(status: str, old: _Side | None, new: _Side | None,
     if new.problem:
         reasons.append(f"does not load: {new.problem}")
     elif old.content is not None and new.content is not None:
-        if diff.variables_added:
-            names = ", ".join(diff.variables_added)
-            reasons.append(f"new required variable(s) {names}: callers that do not pass them fail")
-        if diff.variables_removed:
-            names = ", ".join(diff.variables_removed)
-            reasons.append(f"variable(s) {names} removed: values callers pass for them are dropped")
-        if old.content.is_chat != new.content.is_chat:
-            kinds = ("chat messages", "text") if old.content.is_chat else ("text", "chat messages")
-            reasons.append(
-                f"template changed from {kinds[0]} to {kinds[1]}: format() returns another type"
-            )
+        reasons.extend(diff.breaking)
     return tuple(reasons)

@@ -293,7 +293,7 @@ def diff(
     compared = st.registry().diff(name, from_ref, to_ref)
     views.diff(compared, st.json or fmt is DiffFormat.json)
     # Callers pass exactly the template's variables: one added or removed breaks them.
-    _fail_if(fail_on_breaking, len(compared.variables_added) + len(compared.variables_removed))
+    _fail_if(fail_on_breaking, len(compared.breaking))
 
 
 def _fail_if(fail_on_breaking: bool, breaking: int) -> None:
