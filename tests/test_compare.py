@@ -20,8 +20,8 @@ def test_breaking_changes_are_named() -> None:
     text = version(1, "Hi {{ name }}\n")
     assert diff_versions(text, version(2, "Hi {{ name }}!\n")).breaking == ()
     added = diff_versions(text, version(2, "Hi {{ name }} from {{ place }}\n"))
-    assert added.breaking == ("new required variable(s) place: callers that do not pass "
-                              "them fail",)
+    assert added.breaking == (("new required variable(s) place: callers that do not pass "
+                              "them fail"),)
     chat = diff_versions(text, version(2, [{"role": "user", "content": "Hi {{ name }}"}]))
-    assert chat.breaking == ("template changed from text to chat messages: format() returns "
-                             "another type",)
+    assert chat.breaking == (("template changed from text to chat messages: format() returns "
+                             "another type"),)
