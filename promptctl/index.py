@@ -247,6 +247,8 @@ class VersionIndex:
             return None  # the first-parent line does not lead back to what we indexed
         chain.reverse()
         ids = [commit for commit, _ in graph]
+        if progress and len(ids) >= 1000:
+            progress(0, len(ids))  # a long walk: say so before it starts, not after 1000
         commits: dict[str, Commit] = {}
         for done, commit in enumerate(history.read_commits(ids), 1):
             commits[commit.id] = commit
