@@ -148,10 +148,19 @@ class Snapshot:
             self._alias_refs = grouped
         return self._alias_refs
 
+    def _alias_refs_of(self, name: str) -> dict[str, Ref]:
+        """The alias tags of one prompt: from the whole map when read, else only its own
+        (a load reads one prompt's tags, not every alias of the registry)."""
+        if self._alias_refs is not None:
+            return self._alias_refs.get(name, {})
+        prefix = f"{ALIAS_REF_PREFIX}{name}@"
+        return {refname[len(prefix):]: ref for refname, ref in self.refs.refs(prefix).items()
+                if "/" not in refname[len(prefix):]}
+
     def alias_states(self, name: str) -> list[AliasState]:
         """Every alias tag of ``name``, sorted, each with its version or why it has none."""
         found = []
-        for alias, ref in sorted(self.alias_refs_by_name().get(name, {}).items()):
+        for alias, ref in sorted(self._alias_refs_of(name).items()):
             commit = ref.peeled or self.objects.peel(ref.target)
             if commit is None:
                 found.append(AliasState(alias, ref, None, None, "the tag names no commit"))

@@ -38,6 +38,7 @@ class Objects:
         self._root = root
         self._common_dir = common_dir
         self._catfile: subprocess.Popen[bytes] | None = None
+        self._peeled: dict[str, str] = {}  # objects never change: nor does where they lead
 
     def close(self) -> None:
         """Stop the cat-file process; the object stays usable and restarts it on demand."""
@@ -114,6 +115,16 @@ class Objects:
 
     def peel(self, target: str) -> str | None:
         """The commit ``target`` finally names, following annotated tags (``None``: no commit)."""
+        found = self._peeled.get(target)
+        if found is None:
+            found = self._peel(target)
+            if found is not None:  # a missing object may yet arrive (a partial clone)
+                if len(self._peeled) >= 65536:
+                    self._peeled.clear()
+                self._peeled[target] = found
+        return found
+
+    def _peel(self, target: str) -> str | None:
         for _ in range(10):  # tags of tags are legal; loops are not
             found = self.read(target)
             if found is None:
