@@ -98,21 +98,30 @@ def run_process(command: Sequence[str], *, env: Mapping[str, str] | None = None,
                           err.read())
 
 
-def time_process(command: Sequence[str], repetitions: int, *,
-                 env: Mapping[str, str] | None = None, warmup: int = 2) -> tuple[Stats, int]:
+def time_process(command: Sequence[str] | Callable[[int], Sequence[str]], repetitions: int, *,
+                 env: Mapping[str, str] | None = None, warmup: int = 2,
+                 check: Callable[[ProcessRun], str | None] | None = None) -> tuple[Stats, int]:
     """Run a command ``repetitions`` times; return its timing and its largest peak RSS.
 
-    Raises ``RuntimeError`` with the child's stderr if any run fails.
+    ``command`` may be a function of the run's number (warm-up runs included, from 0), for
+    commands that must differ from run to run (a write that would otherwise be a no-op).
+    ``check`` reads each run's output and returns what is wrong with it, or ``None``.
+    Raises ``RuntimeError`` with the child's stderr if any run fails, or with ``check``'s
+    complaint if its answer is wrong.
     """
     samples = []
     peak = 0
     for i in range(warmup + repetitions):
-        run = run_process(command, env=env)
+        argv = command(i) if callable(command) else command
+        run = run_process(argv, env=env)
         if run.returncode != 0:
             raise RuntimeError(
-                f"{' '.join(command)} exited with {run.returncode}:\n"
+                f"{' '.join(argv)} exited with {run.returncode}:\n"
                 f"{run.stderr.decode(errors='replace')[-2000:]}"
             )
+        wrong = check(run) if check is not None else None
+        if wrong:
+            raise RuntimeError(f"{' '.join(argv)}: wrong result: {wrong}")
         peak = max(peak, run.max_rss_bytes)
         if i >= warmup:
             samples.append(run.seconds)
