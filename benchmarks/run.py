@@ -179,10 +179,10 @@ class ChildFailed(RuntimeError):
 
 def run_child(command: list[str], env: dict[str, str], json_out: Path) -> tuple[dict[str, Any], int]:
     """Run a workload child; return its JSON report and its peak RSS."""
-    run = run_process(command, env=env, pass_stderr=True)
+    run = run_process(command, env=env, pass_stderr=True, peak_memory=True)
     if run.returncode != 0:
         raise ChildFailed(f"{shlex.join(command)} failed with exit code {run.returncode}")
-    return json.loads(json_out.read_text()), run.max_rss_bytes
+    return json.loads(json_out.read_text()), run.max_rss_bytes or 0
 
 
 def stats_of(report: dict[str, Any]) -> dict[str, Stats]:
@@ -331,7 +331,7 @@ def measure_shape(side: Side, shape: str, registry: Path, settings: Settings,
             side.time_command(key + suffix, [*cli, *json_flag, *args], settings.cli_reps, env,
                               warmup=1, check=listing(expected, as_json=bool(json_flag)))
     log(f"{shape}: peak memory of promptctl history deep")
-    side.time_command("cli_history", [*cli, "history", generate.DEEP], 1, env, warmup=0,
+    side.time_command("cli_history", [*cli, "history", generate.DEEP], 1, env, warmup=1,
                       timed=False)
 
     log(f"{shape}: in-process workload (a)-(h), index update")
@@ -802,7 +802,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
 METHOD_NOTES = [
     "Cached load and format are timed in batches (one sample = the mean of a batch).",
     ("Whole-process figures run from spawn to exit after untimed warm-up runs (so the OS "
-     "file cache is warm); peak RSS is what wait4 reports for each command. Every run's "
+     "file cache is warm); peak RSS is what wait4 reports for each command on the warm-up "
+     "runs, spawned through a small launcher so that the harness's own memory is not "
+     "counted in (earlier reports had it as a floor). Every run's "
      "answer is checked: the formatted prompt, the number of prompts listed or found, one "
      "new version per `register`, one alias-log record per `alias set`."),
     ("The index build is timed inside a fresh process (opening the registry plus the "
