@@ -6,7 +6,8 @@ Two modes, each writing its figures as JSON to ``--json-out``:
     Time the first call on a registry nobody has read yet (the version index is built).
 ``workload``
     Time figures (a)-(h) and the index update of (j) in this process, through
-    promptctl's public API, on a registry made by ``generate.py`` whose index is built.
+    promptctl's public API, on a registry made by ``generate.py`` (packed) or
+    ``grow.py`` (grown by promptctl, loose) whose index is built.
 
 Reads come first, then writes (alias moves, registrations, commits made with plain
 Git), so that every read sees the registry as generated. Each call's result is checked,
@@ -152,9 +153,14 @@ class Workload:
     # -- writes -------------------------------------------------------------------------
 
     def move_alias(self) -> None:
-        """(f) ``set_alias(name, "production", V)``: one version up (back down on a 2nd pass)."""
+        """(f) ``set_alias(name, "production", V)``: one version up (back down on a 2nd pass).
+
+        Each move must leave its record in the alias log (``alias_history``) as well as
+        move the tag: the log is part of what a move costs.
+        """
         names = self._spread(self.write_reps + 3)  # the last three serve the warm-up calls
         spec = self.spec
+        logged = {name: len(self.reg.alias_history(name, "production")) for name in set(names)}
 
         def target(j: int) -> int:
             return spec.versions if (j // spec.prompts) % 2 == 0 else spec.versions - 1
@@ -167,6 +173,9 @@ class Workload:
         last = self.write_reps - 1
         moved = self.reg.load_prompt(f"{names[last]}@production", cache_ttl_seconds=0)
         _check(moved.version == target(last), "alias moved")
+        records = sum(len(self.reg.alias_history(name, "production")) - count
+                      for name, count in logged.items())
+        _check(records == len(names), f"{records} alias-log records for {len(names)} moves")
 
     def register(self) -> None:
         """(a) ``register_prompt`` a new version of a V-version prompt, and of ``deep``."""
