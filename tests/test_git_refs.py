@@ -97,3 +97,16 @@ def test_ref_updates_compare_and_swap_like_git(repo: Path) -> None:
         updates.move("refs/heads/other", head, head, "stale")  # not where we believe
     assert git(repo, "rev-parse", "refs/heads/other").strip() == parent
     assert "test" in git(repo, "reflog", "show", "refs/heads/other")  # git's own reflog
+
+
+def test_a_registry_grown_by_promptctl_keeps_its_alias_tags_packed(repo_path: Path) -> None:
+    from promptctl import Registry
+
+    with Registry(repo_path) as reg:
+        reg.register_prompt("s", "one\n", "v1")
+        for i in range(300):
+            reg.set_alias("s", f"a{i}", 1)
+        tags = repo_path / ".git" / "refs" / "tags" / "prompts"
+        assert sum(1 for _ in tags.iterdir()) <= 256  # packed as they piled up
+        assert len(git(repo_path, "tag", "-l", "prompts/*").split()) == 300
+        assert reg.load_prompt("s@a299", cache_ttl_seconds=0).version == 1

@@ -21,6 +21,7 @@ made when first used.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 from .commits import Commits
@@ -31,6 +32,9 @@ from .refs import Refs, RefUpdates
 from .remotes import Remotes
 from .runner import Runner
 from .worktree import Worktree
+
+_LOOSE_TAGS = 256  # alias tags read one file each past this: pack them
+_LOOSE_OBJECTS = 6700  # git's gc.auto default
 
 
 class Repo:
@@ -97,6 +101,28 @@ class Repo:
     def close(self) -> None:
         """Stop the helper process; the repository stays usable and restarts it on demand."""
         self.objects.close()
+
+    def keep_packed(self) -> None:
+        """After a write: pack loose refs and objects once they pile up, as git's own
+        ``gc --auto`` does after a commit (promptctl's writes bypass ``git commit``).
+
+        Loose alias tags are read one file each, so a registry grown by promptctl would
+        slow down until someone ran ``git gc``. Cheap when there is nothing to do: one
+        folder listing each. Best effort: a failure here changes nothing.
+        """
+        tags = self.common_dir / "refs" / "tags" / "prompts"
+        try:
+            loose_tags = sum(1 for _ in os.scandir(tags)) if tags.is_dir() else 0
+            # git's own estimate: objects/17 holds 1/256 of the loose objects.
+            sample = self.common_dir / "objects" / "17"
+            loose_objects = sum(1 for _ in os.scandir(sample)) * 256 if sample.is_dir() else 0
+        except OSError:
+            return
+        if loose_tags > _LOOSE_TAGS:
+            self.runner.try_run("pack-refs", "--all")
+        if loose_objects > _LOOSE_OBJECTS:
+            # Not detached: a gc left running after the command would surprise more.
+            self.runner.try_run("-c", "gc.autoDetach=false", "gc", "--auto", "--quiet")
 
     # -- the parts that run git, made on first use -----------------------------------------
 

@@ -95,22 +95,32 @@ class Refs:
         """Every ref whose name starts with ``prefix``, loose ones overriding packed ones."""
         found = self._packed(prefix)
         folder, _, stem = prefix.rpartition("/")
-        base = self.common_dir / folder
-        for dirpath, dirs, files in os.walk(base):
-            rel = Path(dirpath).relative_to(self.common_dir).as_posix()
-            for file in files:
-                name = f"{rel}/{file}"
-                if name.startswith(prefix) and not file.endswith(".lock"):
+        root = str(self.common_dir)
+        # os.scandir on plain strings: a registry grown by promptctl has thousands of loose
+        # tags in one folder, and a load lists that folder for one prompt's few.
+        pending = [(f"{root}/{folder}", folder, stem)]
+        while pending:
+            path, rel, wanted = pending.pop()
+            try:
+                entries = list(os.scandir(path))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                if not entry.name.startswith(wanted) or entry.name.endswith(".lock"):
+                    continue
+                name = f"{rel}/{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, name, ""))
+                else:
                     target = self._read_loose(name)
                     if target is not None:
                         found[name] = Ref(name, target)
-            if stem:  # only the top folder can hold names with a partial last part
-                dirs[:] = [d for d in dirs if d.startswith(stem)]
         return found
 
     def _read_loose(self, refname: str) -> str | None:
         try:
-            text = (self.common_dir / refname).read_text(errors="replace").strip()
+            with open(f"{self.common_dir}/{refname}", "rb") as handle:
+                text = handle.read(4096).decode("utf-8", "replace").strip()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         if text.startswith("ref:"):
