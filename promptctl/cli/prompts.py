@@ -253,6 +253,9 @@ def diff(
                             "it (since the merge base, as a pull request does).")] = None,
     head: Annotated[Optional[str], typer.Option(
         metavar="REF", help="Git ref to review up to (default: HEAD).")] = None,
+    exact: Annotated[bool, typer.Option(
+        "--exact", help="With --base: compare with REF's tip itself, not the merge base.")
+    ] = False,
     fmt: Annotated[DiffFormat, typer.Option(
         "--format", metavar="[text|markdown|json]",
         help="Output format; markdown (with --base) is a pull-request comment.")
@@ -280,19 +283,18 @@ def diff(
     if base is not None:
         if name is not None:
             raise InvalidInput("give either NAME FROM TO or --base REF, not both")
-        review = st.registry().review(base, head)
+        review = st.registry().review(base, head, exact=exact)
         views.review(review, "json" if st.json else fmt.value)
         _fail_if(fail_on_breaking, len(review.breaking))
         return
-    if head is not None:
-        raise InvalidInput("--head needs --base REF")
+    if head is not None or exact:
+        raise InvalidInput(f"{'--head' if head is not None else '--exact'} needs --base REF")
     if name is None or from_ref is None or to_ref is None:
         raise InvalidInput("give NAME FROM TO (two versions of a prompt) or --base REF (a review)")
     if fmt is DiffFormat.markdown:
         raise InvalidInput("--format markdown needs --base REF")
     compared = st.registry().diff(name, from_ref, to_ref)
     views.diff(compared, st.json or fmt is DiffFormat.json)
-    # Callers pass exactly the template's variables: one added or removed breaks them.
     _fail_if(fail_on_breaking, len(compared.breaking))
 
 
