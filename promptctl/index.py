@@ -192,8 +192,13 @@ class VersionIndex:
 
     # -- keeping it current ---------------------------------------------------------------
 
-    def refresh(self, tip: str | None, progress: Progress | None = None) -> None:
-        """Bring the index up to date with ``tip``, the branch's newest commit."""
+    def refresh(self, tip: str | None, progress: Progress | None = None, *,
+                made: tuple[str, str] | None = None) -> None:
+        """Bring the index up to date with ``tip``, the branch's newest commit.
+
+        ``made`` is ``(commit, parent)`` of a commit the caller just made on the indexed
+        tip: its place in history is known, so no walk is needed to find it.
+        """
         if tip == self._tip and tip is not None:
             return
         try:
@@ -204,7 +209,7 @@ class VersionIndex:
         if stored != tip:
             if tip is not None and self._repo.refs.is_shallow():
                 raise ShallowHistory()
-            self._update(stored, tip, progress)
+            self._update(stored, tip, progress, made)
             self._latest_cache = None
         self._tip = tip
 
@@ -213,13 +218,16 @@ class VersionIndex:
         self._discard_file()
         self._db = self._open()
 
-    def _update(self, stored: str | None, tip: str | None, progress: Progress | None) -> None:
+    def _update(self, stored: str | None, tip: str | None, progress: Progress | None,
+                made: tuple[str, str] | None = None) -> None:
         if tip is None:
             self._write(_Plan(rebuild=True), None)
             return
         plan = None
         if stored is not None:
-            plan = self._plan(tip, stored, None)
+            known: list[tuple[str, tuple[str, ...]]] | None = (
+                [(tip, (stored,))] if made == (tip, stored) else None)
+            plan = self._plan(tip, stored, None, known)
         if plan is None or plan.rebuild:
             previous = self._all_rows() if stored is not None else {}
             plan = self._plan(tip, None, progress)
@@ -227,12 +235,14 @@ class VersionIndex:
             plan.findings.extend(_renumbered(previous, plan.rows))
         self._write(plan, tip)
 
-    def _plan(self, tip: str, stored: str | None, progress: Progress | None) -> _Plan | None:
+    def _plan(self, tip: str, stored: str | None, progress: Progress | None,
+              known: list[tuple[str, tuple[str, ...]]] | None = None) -> _Plan | None:
         """What numbering the commits from ``stored`` (exclusive) to ``tip`` adds; ``None``
-        (or a plan asking for a rebuild) when history was rewritten."""
+        (or a plan asking for a rebuild) when history was rewritten. ``known`` is that
+        graph when the caller already has it."""
         history = self._repo.history
         try:
-            graph = history.graph(tip, since=stored)
+            graph = known or history.graph(tip, since=stored)
         except PromptctlError:
             if stored is None:
                 raise

@@ -596,12 +596,14 @@ class Registry:
             if push:
                 self._push_pending(branch)
             return RegisterResult(snapshot.prompt(current), created=False)
-        refuse_edits(repo, path, data, (committed, current.blob)
-                     if current is not None and committed is not None else None)
+        copy = refuse_edits(repo, path, data, (committed, current.blob)
+                            if current is not None and committed is not None else None)
         note = message or (f"Update {name}" if current else f"Create {name}")
         number = snapshot.index.count(name) + 1
         made = build_version(writer, snapshot.tip, path, name, number, data, note)
-        land(repo, branch, made, f"promptctl: {note.splitlines()[0]}")
+        land(repo, branch, made, f"promptctl: {note.splitlines()[0]}", copy)
+        if made.parent is not None:
+            snapshot.index.refresh(made.commit, made=(made.commit, made.parent))
         self._forget(name)
         landed = made.commit
         if push:

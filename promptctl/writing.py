@@ -91,15 +91,30 @@ def build_commit(writer: Writer, parent: str | None, path: str, data: bytes, mes
     return Commit(commit, parent, path, data, blob)
 
 
-def land(repo: Repo, branch: str, made: Commit, reason: str) -> None:
+@dataclass(frozen=True)
+class UserCopy:
+    """The user's copy of a path before a write: its file and its index entry."""
+
+    data: bytes | None
+    entry: tuple[str, str] | None
+
+
+def user_copy(repo: Repo, path: str) -> UserCopy:
+    """The user's file and index entry of ``path`` now."""
+    return UserCopy(repo.worktree.read(path), repo.worktree.staged(path))
+
+
+def land(repo: Repo, branch: str, made: Commit, reason: str,
+         before: UserCopy | None = None) -> None:
     """Move ``branch`` from ``made.parent`` to ``made.commit``, the user's file and index
-    entry with it; on any failure, everything as it was (see the module docstring)."""
+    entry with it (``before``: what they held, if read already); on any failure,
+    everything as it was (see the module docstring)."""
     if repo.bare:
         repo.ref_updates.move(branch, made.commit, made.parent, reason)
         return
     worktree = repo.worktree
-    old_file = worktree.read(made.path)
-    old_entry = worktree.staged(made.path)
+    before = before or user_copy(repo, made.path)
+    old_file, old_entry = before.data, before.entry
     mode = old_entry[0] if old_entry and old_entry[0] in ("100644", "100755") else "100644"
     undo: list[Callable[[], None]] = []
     try:
@@ -115,23 +130,25 @@ def land(repo: Repo, branch: str, made: Commit, reason: str) -> None:
         raise
 
 
-def refuse_edits(repo: Repo, path: str, data: bytes, committed: tuple[bytes, str] | None) -> None:
+def refuse_edits(repo: Repo, path: str, data: bytes,
+                 committed: tuple[bytes, str] | None) -> UserCopy | None:
     """Refuse when the user has edits of ``path`` (staged or not), unless they are ``data``.
 
     ``committed`` is the newest version's bytes and blob (the file at the tip), if any.
+    Returns what the user's copy holds (``None`` in a bare repository).
     """
     if repo.bare:
-        return  # promptctl's own clone of a remote registry: no working tree to guard
-    on_disk = repo.worktree.read(path)
-    staged = repo.worktree.staged(path)
-    staged_blob = staged[1] if staged else None
+        return None  # promptctl's own clone of a remote registry: no working tree to guard
+    copy = user_copy(repo, path)
+    staged_blob = copy.entry[1] if copy.entry else None
     committed_data, committed_blob = committed if committed else (None, None)
-    if on_disk == committed_data and staged_blob == committed_blob:
-        return
-    if on_disk != data or staged_blob not in (committed_blob, blob_id(data)):
+    if copy.data == committed_data and staged_blob == committed_blob:
+        return copy
+    if copy.data != data or staged_blob not in (committed_blob, blob_id(data)):
         # Their copy or their staged entry holds something neither committed nor being
         # registered: writing would throw that work away.
         raise Conflict(
             f"{path} has uncommitted changes; commit or stash them first "
             f"(or register them: promptctl register NAME -f {path})"
         )
+    return copy
