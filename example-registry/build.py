@@ -77,7 +77,8 @@ def build(target: Path) -> None:
             TRIAGE, "Label an incoming ticket", {"model_name": "gpt-4o-mini", "temperature": 0.0},
             {"team": "support", "task": "classification"}), "Triage labels as a chat prompt"),
         (15, BEN, "support/triage", PromptContent(
-            TRIAGE_V2, "Label an incoming ticket", {"model_name": "gpt-4o-mini", "temperature": 0.0},
+            TRIAGE_V2, "Label an incoming ticket",
+            {"model_name": "gpt-4o-mini", "temperature": 0.0},
             {"team": "support", "task": "classification"}), "Add the outage label"),
         (18, ANA, "marketing/tagline", PromptContent(
             "Write a tagline for {{product}} aimed at {{audience}}.\n", "Product taglines",

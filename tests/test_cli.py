@@ -32,7 +32,9 @@ def test_register_unchanged_says_so(run: Run) -> None:
     assert code == 0 and "version 1" in out and "unchanged" in err
 
 
-def test_register_from_file_and_stdin(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_register_from_file_and_stdin(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prompt = tmp_path / "p.yaml"
     prompt.write_text("description: d\ntags:\n  team: a\ntemplate: |\n  Hi {{name}}\n")
     code, _, err = run("register", "from-file", "-f", str(prompt))
@@ -141,7 +143,9 @@ def test_dirty_prompt_file_is_a_conflict(run: Run, repo_path: Path) -> None:
     assert snapshot(repo_path) == before
 
 
-def test_init_is_idempotent_and_version_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_is_idempotent_and_version_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = Run(tmp_path, capsys)
     target = tmp_path / "new"
     assert run("init", str(target), registry=False)[0] == 0

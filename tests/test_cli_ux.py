@@ -420,7 +420,8 @@ def test_text_diffs_show_values_as_json(run: Run, repo_path: Path) -> None:
     base = git(repo_path, "rev-parse", "HEAD").strip()
     run("register", "s", "-t", "T", "--model-config", "temperature=0.1",
         "--model-config", "model_name=gpt-4o-mini", "--tag", "team=web", "--description", "new")
-    expected = ['description: "old" → "new"', "model_config.model_name: \"gpt-4o\" → \"gpt-4o-mini\"",
+    expected = ['description: "old" → "new"',
+                "model_config.model_name: \"gpt-4o\" → \"gpt-4o-mini\"",
                 "model_config.temperature: 0.2 → 0.1", 'tags.team: (none) → "web"']
     out = run("diff", "s", "1", "2")[1]
     review = run("diff", "--base", base)[1]

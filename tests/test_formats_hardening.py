@@ -352,8 +352,9 @@ def test_a_deeply_nested_lock_file_is_refused_not_a_recursion_error() -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [('{"lock_version": NaN, "prompts": {}}', "not valid JSON (NaN is not a JSON value)"),
-     ('{"lock_version": "' + "x" * 1000 + '"}', ("lock_version: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."
-      " is not supported (expected 1)")),
+     ('{"lock_version": "' + "x" * 1000 + '"}',
+      ("lock_version: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."
+       " is not supported (expected 1)")),
      ('{"lock_version": true, "prompts": {}}', "lock_version: True is not supported (expected 1)"),
      ('{"lock_version": 1, "prompts": {"a/99999999999": {}}}',
       "a/99999999999: invalid reference 'a/99999999999': version numbers go up to 1,000,000,000")],
@@ -461,7 +462,7 @@ def test_a_300_character_alias_is_an_invalid_name() -> None:
     assert caught.value.exit_code == EXIT_USAGE
 
 
-_REF_CHARS = st.sampled_from(list("abZ09._-/@{}~^: \\*?[]") + ["..", ".lock", "²", "é"])
+_REF_CHARS = st.sampled_from([*"abZ09._-/@{}~^: \\*?[]", "..", ".lock", "²", "é"])
 
 
 @settings(max_examples=300, deadline=None)

@@ -3,10 +3,10 @@
 Every input a user (or a repository anyone can push to) controls is thrown at the
 commands that read it: names, references, filters, KEY=VALUE options, templates, whole
 prompt files, lock files, values files and a committed ``promptctl.yaml``. Whatever the
-input, promptctl must answer as the command-line contract says: an exit code from 0 to 4, no traceback, and
-on failure nothing on stdout, exactly one ``error: …`` line on stderr, and the repository
-as it was (HEAD, status and every ref). Each example also has a time bound, so a hang
-(a YAML bomb) fails instead of stalling CI.
+input, promptctl must answer as the command-line contract says: an exit code from 0 to 4,
+no traceback, and on failure nothing on stdout, exactly one ``error: …`` line on stderr,
+and the repository as it was (HEAD, status and every ref). Each example also has a time
+bound, so a hang (a YAML bomb) fails instead of stalling CI.
 
 Runs are derandomized so CI is reproducible, and kept small (the whole file runs in
 well under a minute). Inputs found to fail for a reason outside the pure formats are
@@ -271,7 +271,7 @@ def test_a_committed_non_utf8_prompt_is_that_prompts_problem(fuzz: Run, repo_pat
 
 def test_a_committed_yaml_bomb_is_that_prompts_problem(fuzz: Run, repo_path: Path) -> None:
     bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for name, below in zip("bcdefghi", "abcdefgh"):
+    for name, below in zip("bcdefghi", "abcdefgh", strict=True):
         bomb.append(f"{name}: &{name} [{','.join(['*' + below] * 9)}]")
     text = "template: hi\nresponse_format:\n  " + "\n  ".join(bomb) + "\n"
     (repo_path / "prompts" / "bomb.yaml").write_text(text)

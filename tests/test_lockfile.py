@@ -83,7 +83,7 @@ def test_ref_missing_from_the_lock_names_the_file(reg: Registry, lock_path: Path
     assert f"{NAME}@staging is not pinned in lock file {lock_path}" in str(caught.value)
     with pytest.raises(NotLocked, match=f"{NAME}/3 is not pinned"):
         reg.load_prompt(NAME, 3, lock_file=lock_path)  # version= counts as the reference
-    with pytest.raises(LockFileNotFound, match="no lock file at .*nowhere.lock"):
+    with pytest.raises(LockFileNotFound, match=r"no lock file at .*nowhere\.lock"):
         reg.load_prompt(NAME, lock_file=lock_path.with_name("nowhere.lock"))
 
 

@@ -685,11 +685,11 @@ def test_dump_is_deterministic_for_equal_content() -> None:
 
 # Characters that stress YAML: indicators, quotes, comment and document markers, every
 # kind of line break and whitespace, escapes, non-ASCII and astral characters.
-_TRICKY = st.sampled_from(
-    list(" \t\n\r#:-?|>'\"{}[],&*!%@`\\.=~")
-    + ["\x85", "\u2028", "\u2029", "\ufeff", "\xa0"]
-    + ["\x00", "\x1b", "\x7f", "é", "中", "😀", "---", "...", ": ", " #", "{{x}}", "null", "1.0"]
-)
+_TRICKY = st.sampled_from([
+    *" \t\n\r#:-?|>'\"{}[],&*!%@`\\.=~",
+    "\x85", "\u2028", "\u2029", "\ufeff", "\xa0",
+    "\x00", "\x1b", "\x7f", "é", "中", "😀", "---", "...", ": ", " #", "{{x}}", "null", "1.0",
+])
 TEXT = st.lists(st.one_of(_TRICKY, st.characters(codec="utf-8")), max_size=30).map("".join)
 KEY = st.text(min_size=1, max_size=10)
 NUMBER = st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -68,7 +69,9 @@ def test_register_refuses_a_dirty_prompt_file(registry: Registry, repo_path: Pat
     assert (repo_path / "prompts/s.yaml").read_text() == "template: my unsaved edit\n"
 
 
-def test_register_accepts_the_users_edit_as_the_new_content(registry: Registry, repo_path: Path) -> None:
+def test_register_accepts_the_users_edit_as_the_new_content(
+    registry: Registry, repo_path: Path
+) -> None:
     registry.register_prompt("s", TEXT, "one")
     (repo_path / "prompts/s.yaml").write_text("template: |\n  edited {{x}}\n")
     result = registry.register("s", PromptContent("edited {{x}}\n"), "two")
@@ -85,7 +88,7 @@ def test_missing_identity_is_a_clear_error(registry: Registry, repo_path: Path,
     (home / ".gitconfig").write_text("[user]\n\tuseConfigOnly = true\n")
     monkeypatch.setenv("HOME", str(home))
     before = snapshot(repo_path)
-    with pytest.raises(InvalidInput, match="git config --global user.name"):
+    with pytest.raises(InvalidInput, match=re.escape("git config --global user.name")):
         registry.register_prompt("s", TEXT, "one")
     assert snapshot(repo_path) == before
     version = registry.register("s", PromptContent(TEXT), "one", author="Ci Bot <ci@example.com>")
@@ -151,7 +154,9 @@ def test_malformed_committed_file_is_reported_on_load(registry: Registry, repo_p
     assert registry.load_prompt("s/1").template == TEXT
 
 
-def test_alias_on_a_commit_that_did_not_change_the_file(registry: Registry, repo_path: Path) -> None:
+def test_alias_on_a_commit_that_did_not_change_the_file(
+    registry: Registry, repo_path: Path
+) -> None:
     register_n(registry, "s", 2)
     registry.register_prompt("other", TEXT, "unrelated")
     git(repo_path, "tag", "-a", "-m", "by hand", "prompts/s@production", "HEAD")
@@ -230,7 +235,10 @@ def test_search_and_diff(registry: Registry) -> None:
     registry.register_prompt("b", "Hello {{z}}\n", "b2", tags={"team": "sales"},
                              model_config={"model_name": "gpt-4o", "temperature": 0.5})
     registry.set_alias("b", "production", 1)
-    names = lambda f: [s.name for s in registry.search_prompts(f)]
+
+    def names(f: str) -> list[str]:
+        return [s.name for s in registry.search_prompts(f)]
+
     assert names("tags.team = 'support'") == ["a"]
     assert names("alias = 'production'") == ["b"]
     assert names("template LIKE '%Refund%' OR model_config.model_name = 'gpt-4o'") == ["a", "b"]
@@ -257,7 +265,9 @@ def test_concurrent_registers_both_land(registry: Registry, repo_path: Path) -> 
     registry.register_prompt("race", "v0\n", "v0")
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
-        numbers = pool.starmap(_register_in_process, [(str(repo_path), f"text {i}\n") for i in range(4)])
+        numbers = pool.starmap(
+            _register_in_process, [(str(repo_path), f"text {i}\n") for i in range(4)]
+        )
     assert sorted(numbers) == [2, 3, 4, 5]
     assert [v.version for v in registry.history("race")] == [1, 2, 3, 4, 5]
     assert git(repo_path, "status", "--porcelain") == ""
@@ -280,7 +290,8 @@ def test_module_level_load_prompt(repo_path: Path, monkeypatch: pytest.MonkeyPat
         reg.register_prompt("s", TEXT, "one")
     monkeypatch.setenv("PROMPTCTL_REGISTRY", str(repo_path))
     monkeypatch.setattr(promptctl, "_default", None)
-    assert promptctl.load_prompt("prompts:/s/1").format(ticket="t", n=1) == "Summarize t in 1 sentences.\n"
+    prompt = promptctl.load_prompt("prompts:/s/1")
+    assert prompt.format(ticket="t", n=1) == "Summarize t in 1 sentences.\n"
 
 
 def test_discovery_from_a_subdirectory(repo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -324,7 +335,8 @@ def test_index_sees_another_process_and_a_moved_tag(registry: Registry, repo_pat
     subprocess.run(
         [sys.executable, "-c", (
             f"import promptctl; r = promptctl.Registry({str(repo_path)!r});"
-            "r.register_prompt('s', 'third\\n', 'from elsewhere'); r.set_alias('s', 'production', 3)"
+            "r.register_prompt('s', 'third\\n', 'from elsewhere');"
+            " r.set_alias('s', 'production', 3)"
         )],
         check=True, env=os.environ,
     )

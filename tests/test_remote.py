@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,8 @@ def test_moved_alias_is_seen_after_the_ttl_even_a_force_moved_tag(
     tick()
     registry.set_alias("s", "production", 3)
     registry.register_prompt("s", "Version 4 of {{x}}\n", "four")
-    git(repo_path, "push", "-q", "--force", "origin", "main", PRODUCTION, ":refs/tags/prompts/s@staging")
+    git(repo_path, "push", "-q", "--force", "origin", "main", PRODUCTION,
+        ":refs/tags/prompts/s@staging")
 
     assert patient.load_prompt("s@production", cache_ttl_seconds=0).version == 1  # TTL not over
     with Registry(remote.as_uri(), fetch_ttl_seconds=0) as eager:
@@ -126,7 +128,8 @@ def test_unreachable_remote_serves_the_last_state_with_a_warning(
     prompt = reg.load_prompt("s@production", cache_ttl_seconds=0)
     assert (prompt.version, prompt.stale, reg.stale) == (1, True, True)
     [warning] = reg.warnings
-    assert warning.startswith(f"cannot reach {url} (") and "serving the registry as fetched at" in warning
+    assert warning.startswith(f"cannot reach {url} (")
+    assert "serving the registry as fetched at" in warning
 
     monkeypatch.setenv("PROMPTCTL_FETCH_TTL", "0")
     code, out, err = cli(capsys, "--registry", url, "load", "s@production")
@@ -149,7 +152,8 @@ def test_never_fetched_and_unreachable_is_an_error(
         Registry(url)
     code, out, err = cli(capsys, "--registry", url, "list")
     assert (code, out) == (3, "")
-    assert err.startswith(f"error: remote registry {url} was never fetched") and err.count("\n") == 1
+    assert err.startswith(f"error: remote registry {url} was never fetched")
+    assert err.count("\n") == 1
     assert clones(cache) == []  # no half-made clone left behind
 
 
@@ -245,7 +249,8 @@ def test_alias_push_merges_a_log_another_clone_appended_then_deletes(
     tick()
     registry.set_alias("s", "production", 2, "from here", push=True)  # our log was behind
     assert rev(remote, LOG) == rev(repo_path, LOG)
-    assert [m.reason for m in registry.alias_history("s")][-2:] == ["from the other clone", "from here"]
+    reasons = [m.reason for m in registry.alias_history("s")]
+    assert reasons[-2:] == ["from the other clone", "from here"]
     assert rev(remote, PRODUCTION) == rev(repo_path, PRODUCTION)
 
     tick()
@@ -298,7 +303,7 @@ def test_url_registry_register_push_race_rebases_with_correct_numbering(
     first.register("s", PromptContent("Version 5\n"), "five", push=True)
     landed = rev(remote, "main")
     tick()
-    with pytest.raises(Conflict, match="prompts/s.yaml was changed on origin too"):
+    with pytest.raises(Conflict, match=re.escape("prompts/s.yaml was changed on origin too")):
         second.register("s", PromptContent("Another 5\n"), "mine", push=True)
     assert rev(remote, "main") == landed
     assert second.load_prompt("s", cache_ttl_seconds=0).template == "Version 5\n"

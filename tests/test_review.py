@@ -21,7 +21,8 @@ def commit_all(path: Path, message: str) -> None:
 
 @pytest.fixture
 def pull_request(registry: Registry, repo_path: Path) -> Registry:
-    """``main`` holds four prompts; branch ``feature`` adds, removes, renames and changes one each."""
+    """``main`` holds four prompts; branch ``feature`` adds, removes, renames and changes one each.
+    """
     registry.register_prompt("support/sum", "Summarize {{ticket}} in {{n}} lines.\n", "v1",
                              model_config={"temperature": 0.2}, tags={"team": "support"})
     registry.register_prompt("gone", "Bye {{name}}\n", "v1")
@@ -67,7 +68,9 @@ def test_review_details_of_a_changed_prompt(pull_request: Registry) -> None:
     assert d.tag_changes == {"task": (None, "summary")}
     assert d.description_change == (None, "Summaries for on-call")
     assert (d.variables_added, d.variables_removed) == (("tone",), ("n",))
-    assert d.template_diff[:2] == ("--- a/prompts/support/sum.yaml", "+++ b/prompts/support/sum.yaml")
+    assert d.template_diff[:2] == (
+        "--- a/prompts/support/sum.yaml", "+++ b/prompts/support/sum.yaml"
+    )
     assert "-Summarize {{ticket}} in {{n}} lines." in d.template_diff
     assert "+Summarize {{ticket}} in a {{tone}} tone." in d.template_diff
 
