@@ -118,9 +118,11 @@ class RegistryNotFound(NotFound):
 class PromptNotFound(NotFound):
     """No prompt of that name on the registry branch."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, similar: Iterable[str] = ()) -> None:
         self.name = name
-        super().__init__(f"prompt {name!r} not found")
+        self.similar = tuple(similar)
+        hint = f" (did you mean {' or '.join(map(repr, self.similar))}?)" if self.similar else ""
+        super().__init__(f"prompt {name!r} not found{hint}")
 
 
 class VersionNotFound(NotFound):

@@ -30,7 +30,6 @@ from .errors import (
     GitError,
     InvalidInput,
     NotFound,
-    PromptNotFound,
     RegistryNotFound,
     ShallowHistory,
 )
@@ -232,7 +231,7 @@ class Registry:
             snapshot = self._snapshot()
             rows = snapshot.index.versions(name)
             if not rows:
-                raise PromptNotFound(name)
+                raise snapshot.not_found(name)
             by_version: dict[int, list[str]] = {}
             for alias, number in snapshot.aliases(name).items():
                 by_version.setdefault(number, []).append(alias)
@@ -289,7 +288,7 @@ class Registry:
             grouped = snapshot.alias_refs_by_name()
             names = [validate_name(name)] if name else sorted(grouped)
             if name and name not in grouped and not snapshot.index.count(name):
-                raise PromptNotFound(name)
+                raise snapshot.not_found(name)
             return [
                 AliasInfo(prompt, state.alias, state.row.number if state.row else None,
                           state.row.commit if state.row else (state.commit or ""), state.problem)
@@ -308,7 +307,7 @@ class Registry:
             if not moves:
                 snapshot = self._snapshot()
                 if not snapshot.index.count(name):
-                    raise PromptNotFound(name)
+                    raise snapshot.not_found(name)
                 if alias is not None and alias not in snapshot.alias_refs_by_name().get(name, {}):
                     from .errors import AliasNotFound
 

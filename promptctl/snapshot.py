@@ -95,13 +95,22 @@ class Snapshot:
             if row is None:
                 latest = self.index.count(ref.name)
                 if not latest:
-                    raise PromptNotFound(ref.name)
+                    raise self.not_found(ref.name)
                 raise VersionNotFound(ref.name, ref.version, latest)
             return row
         newest = self.index.newest(ref.name)
         if newest is None:
-            raise PromptNotFound(ref.name)
+            raise self.not_found(ref.name)
         return newest
+
+    def not_found(self, name: str) -> PromptNotFound:
+        """The error for an unknown prompt, naming the prompts whose names are close."""
+        import difflib  # only on this error path
+
+        names = [row.name for row in self.index.latest_rows()]
+        close = difflib.get_close_matches(name, names, n=2, cutoff=0.6)
+        close += [n for n in names if n.endswith("/" + name) and n not in close][:1]
+        return PromptNotFound(name, close)
 
     def read_file(self, row: VersionRow) -> bytes:
         """The bytes of version ``row``'s prompt file, checked against the commit's tree."""
@@ -183,7 +192,7 @@ class Snapshot:
         if state is not None and state.row is not None:
             return state.row
         if not self.index.count(name):
-            raise PromptNotFound(name)
+            raise self.not_found(name)
         existing = [s.alias if s.row else f"{s.alias} (unresolved)" for s in states]
         raise AliasNotFound(name, alias, existing, why=state.problem if state else None)
 

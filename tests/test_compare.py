@@ -5,6 +5,8 @@ from __future__ import annotations
 from promptctl import PromptVersion
 from promptctl.compare import NO_NEWLINE, diff_versions, line_diff
 
+from .helpers import Run
+
 
 def version(number: int, template: object) -> PromptVersion:
     return PromptVersion("s", number, template, "c" * 40, "", "a", 0)  # type: ignore[arg-type]
@@ -25,3 +27,12 @@ def test_breaking_changes_are_named() -> None:
     chat = diff_versions(text, version(2, [{"role": "user", "content": "Hi {{ name }}"}]))
     assert chat.breaking == (("template changed from text to chat messages: format() returns "
                              "another type"),)
+
+
+def test_an_unknown_name_suggests_the_close_ones(run: Run) -> None:
+    run("register", "support/summarize", "-t", "Sum {{x}}")
+    code, out, err = run("load", "summarize")
+    assert (code, out) == (3, "")
+    assert err == "error: prompt 'summarize' not found (did you mean 'support/summarize'?)\n"
+    code, _, err = run("show", "support/sumarize")
+    assert code == 3 and "did you mean 'support/summarize'" in err
