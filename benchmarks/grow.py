@@ -13,8 +13,8 @@ fields), through promptctl's public API only:
   so each alias also has its record in the alias log.
 
 It costs one write per version and alias (about 10 ms each today): about 80 s for
-P=1000, V=5, D=1000 on a 2-core machine. Nothing is cached between runs, so a run always measures a registry
-grown by the promptctl under test.
+P=1000, V=5, D=1000 on a 2-core machine. Nothing is cached between runs, so a run
+always measures a registry grown by the promptctl under test.
 
 Usage: ``python benchmarks/grow.py DEST [--prompts P] [--versions V] [--deep D]``
 """

@@ -177,7 +177,8 @@ class ChildFailed(RuntimeError):
     """A workload child exited with an error (its stderr has gone to ours)."""
 
 
-def run_child(command: list[str], env: dict[str, str], json_out: Path) -> tuple[dict[str, Any], int]:
+def run_child(command: list[str], env: dict[str, str],
+              json_out: Path) -> tuple[dict[str, Any], int]:
     """Run a workload child; return its JSON report and its peak RSS."""
     run = run_process(command, env=env, pass_stderr=True, peak_memory=True)
     if run.returncode != 0:
@@ -439,9 +440,9 @@ def time_mlflow_processes(side: Side, python: str, settings: Settings,
 
     def register(i: int) -> list[str]:
         template = generate.template_text(name, f"cli {i}")
-        return [python, "-c", "import mlflow; v = mlflow.genai.register_prompt("
+        return [python, "-c", ("import mlflow; v = mlflow.genai.register_prompt("
                 f"name={name!r}, template={template!r}, commit_message='cli {i}'); "
-                "print(v.version)"]
+                "print(v.version)")]
 
     def consecutive(run: ProcessRun) -> str | None:
         version = int(run.stdout.split()[-1])
@@ -450,20 +451,20 @@ def time_mlflow_processes(side: Side, python: str, settings: Settings,
 
     def alias_set(i: int) -> list[str]:
         target = deep if i % 2 == 0 else deep - 1
-        return [python, "-c", "import mlflow; mlflow.genai.set_prompt_alias("
-                f"{generate.DEEP!r}, 'production', {target}); print({target})"]
+        return [python, "-c", ("import mlflow; mlflow.genai.set_prompt_alias("
+                f"{generate.DEEP!r}, 'production', {target}); print({target})")]
 
     def search(filter_string: str | None) -> list[str]:
-        return [python, "-c", "import mlflow; print(len(mlflow.genai.search_prompts("
-                f"filter_string={filter_string!r})))"]
+        return [python, "-c", ("import mlflow; print(len(mlflow.genai.search_prompts("
+                f"filter_string={filter_string!r})))")]
 
     log(f"MLflow whole-process register, alias set, list, search x{settings.cli_reps}")
     side.time_command("cli_register", register, settings.cli_reps, env, warmup=1,
                       check=consecutive)
     side.time_command("cli_alias_set", alias_set, settings.cli_reps, env, warmup=1)
     last = deep if settings.cli_reps % 2 == 0 else deep - 1  # run cli_reps is the last one
-    probe = run_process([python, "-c", "import mlflow; print(mlflow.genai.load_prompt("
-                         f"'prompts:/{generate.DEEP}@production').version)"], env=env)
+    probe = run_process([python, "-c", ("import mlflow; print(mlflow.genai.load_prompt("
+                         f"'prompts:/{generate.DEEP}@production').version)")], env=env)
     if "cli_alias_set" in side.times and printed_number(last)(probe):
         side.fail("cli_alias_set", "MLflow's `cli_alias_set`", "the alias did not move")
     side.time_command("cli_list", search(None), settings.cli_reps, env, warmup=1,
