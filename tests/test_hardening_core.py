@@ -1,0 +1,411 @@
+"""Reproducers of issue 9 (hardening), each asserting what the user meets.
+
+A failure is one ``error:`` line on stderr, nothing on stdout, the documented exit code
+and the repository unchanged; a success is the right answer. Everything runs against
+real Git: concurrent processes, stale lock files, corrupted indexes, symlinks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from promptctl import Registry
+
+from .helpers import Run, git, snapshot, tick
+
+KEYS_PER_WORKER = 10
+WORKERS = 4
+
+
+def cli(repo: Path | str, *args: str, env: dict[str, str] | None = None,
+        cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``python -m promptctl -r REPO ARGS`` in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "promptctl", "-r", str(repo), *args],
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd,
+        timeout=timeout, check=False,
+    )
+
+
+def assert_refused(code: int, out: str, err: str, exit_code: int, *words: str) -> str:
+    """A refusal as the user meets it: the exit code, one ``error:`` line, empty stdout."""
+    lines = err.splitlines()
+    assert code == exit_code, (code, err)
+    assert out == "", out
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    return lines[0]
+
+
+def versions(repo: Path, name: str) -> int:
+    """How many version commits of ``name`` the branch holds (its trailers)."""
+    log = git(repo, "log", "--format=%(trailers:key=Promptctl-Version,valueonly)")
+    return sum(1 for line in log.splitlines() if line.split(" ")[:1] == [name])
+
+
+def stray_files(repo: Path) -> list[str]:
+    """Scratch files a failed write may leave: ``*.promptctl-*`` and git temp objects."""
+    found = [p for p in repo.rglob("*") if ".promptctl-" in p.name and ".git" not in p.parts]
+    found += list((repo / ".git" / "objects").rglob("tmp_obj_promptctl_*"))
+    return [str(p) for p in found]
+
+
+def _set_tags_worker(path: str, worker: int) -> None:
+    """One process of the concurrent ``set_tags`` test: ten keys of its own, one at a time."""
+    with Registry(path) as reg:
+        for key in range(KEYS_PER_WORKER):
+            reg.set_tags("greet", {f"w{worker}k{key}": "v"})
+
+
+# -- item 3: concurrent tag set --------------------------------------------------------------
+
+
+def test_concurrent_set_tags_from_four_processes_keeps_all_forty_keys(run: Run,
+                                                                      repo_path: Path) -> None:
+    assert run("register", "greet", "-t", "hi")[0] == 0
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(WORKERS) as pool:
+        pool.starmap(_set_tags_worker, [(str(repo_path), w) for w in range(WORKERS)])
+    with Registry(repo_path) as reg:
+        newest = reg.load_prompt("greet", cache_ttl_seconds=0)
+    expected = {f"w{w}k{k}" for w in range(WORKERS) for k in range(KEYS_PER_WORKER)}
+    assert expected - set(newest.tags) == set()
+    assert newest.version == 1 + WORKERS * KEYS_PER_WORKER
+    git(repo_path, "fsck", "--no-progress")
+
+
+# -- item 4: writes that fail after committing ------------------------------------------------
+
+
+def test_register_with_a_held_index_lock_is_refused_and_commits_nothing(run: Run,
+                                                                         repo_path: Path) -> None:
+    run("register", "greet", "-t", "hi")
+    prompt = repo_path / "prompts" / "greet.yaml"
+    content = prompt.read_bytes()
+    before = snapshot(repo_path)
+    (repo_path / ".git" / "index.lock").touch()
+    tick()
+    assert_refused(*run("register", "greet", "-t", "v3"), 4, "index.lock")
+    assert snapshot(repo_path) == before
+    assert prompt.read_bytes() == content
+    (repo_path / ".git" / "index.lock").unlink()
+    assert versions(repo_path, "greet") == 1
+    assert git(repo_path, "status", "--porcelain") == ""
+
+
+def test_register_whose_file_cannot_be_written_leaves_nothing(run: Run, repo_path: Path) -> None:
+    # As root chmod cannot make a folder unwritable, so the OS failures come from the
+    # shape of the tree: the target file is a folder, the target folder is a file.
+    run("register", "greet", "-t", "hi")
+    (repo_path / "prompts" / "new.yaml").mkdir()
+    (repo_path / "prompts" / "sub").write_text("not a folder\n")
+    before = snapshot(repo_path)
+    for name in ("new", "sub/new"):
+        tick()
+        code, out, err = run("register", name, "-t", "hello")
+        assert code in (1, 4), (name, code, err)
+        assert_refused(code, out, err, code)
+        assert snapshot(repo_path) == before, name
+        assert versions(repo_path, name) == 0
+    assert stray_files(repo_path) == []
+
+
+# -- item 5: symlinks out of the repository -------------------------------------------------
+
+
+def test_register_through_a_symlinked_subfolder_is_refused(run: Run, repo_path: Path) -> None:
+    outside = repo_path.parent / "outside"
+    outside.mkdir()
+    (repo_path / "prompts" / "team").symlink_to("../../outside")
+    before = snapshot(repo_path)
+    assert_refused(*run("register", "team/x", "-t", "hi"), 4)
+    assert list(outside.iterdir()) == []
+    assert snapshot(repo_path) == before
+
+
+def test_register_with_prompts_itself_a_symlink_is_refused(run: Run, repo_path: Path) -> None:
+    run("register", "greet", "-t", "hi")
+    outside = repo_path.parent / "outside"
+    outside.mkdir()
+    prompts = repo_path / "prompts"
+    (prompts / "greet.yaml").unlink()
+    prompts.rmdir()
+    prompts.symlink_to("../outside")
+    before = snapshot(repo_path)
+    assert_refused(*run("register", "x", "-t", "hi"), 4)
+    assert list(outside.iterdir()) == []
+    assert snapshot(repo_path) == before
+
+
+def test_check_does_not_print_a_symlinked_files_content(run: Run, repo_path: Path) -> None:
+    (repo_path / "prompts" / "pw.yaml").symlink_to("/etc/passwd")
+    code, out, err = run("check")
+    assert code == 1
+    assert "Traceback" not in err
+    assert "root:" not in out + err
+
+
+# -- item 6: commands while the first index build runs -----------------------------------------
+
+
+def _fast_import_history(repo: Path, commits: int, prompts: int) -> None:
+    parent = git(repo, "rev-parse", "HEAD").strip()
+    chunks = []
+    for i in range(commits):
+        name = f"p{i % prompts:05d}"
+        body = f"template: |-\n  {name} version {i // prompts + 1}\n".encode()
+        message = f"Edit {name}\n".encode()
+        chunks.append(
+            b"commit refs/heads/main\n"
+            + f"committer T <t@example.com> {1_700_000_000 + i} +0000\n".encode()
+            + b"data %d\n%s" % (len(message), message)
+            + (f"from {parent}\n".encode() if i == 0 else b"")
+            + f"M 100644 inline prompts/{name}.yaml\n".encode()
+            + b"data %d\n%s\n" % (len(body), body)
+        )
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=b"".join(chunks),
+                   check=True, capture_output=True)
+    git(repo, "reset", "--hard", "-q", "main")
+
+
+def test_list_and_load_during_the_first_index_build(repo_path: Path) -> None:
+    git(repo_path, "branch", "-M", "main")
+    _fast_import_history(repo_path, 4000, 200)
+    shutil_rm_index(repo_path)
+    command = [sys.executable, "-m", "promptctl", "-r", str(repo_path)]
+    procs = [subprocess.Popen(command + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+             for args in (["list"], ["load", "p00001"], ["list", "--json"], ["load", "p00002/3"])]
+    results = [(p.wait(timeout=60), *p.communicate()) for p in procs]
+    for code, _out, err in results:
+        assert "Traceback" not in err, err
+        assert code == 0, err
+    assert results[1][1] == "p00001 version 20\n"
+    assert results[3][1] == "p00002 version 3\n"
+    assert "p00199" in results[0][1]
+
+
+def shutil_rm_index(repo: Path) -> None:
+    for path in (repo / ".git" / "promptctl").glob("index-*"):
+        path.unlink()
+
+
+# -- item 7: the index recovers -----------------------------------------------------------------
+
+
+def test_index_recovers_after_history_is_rewritten_and_pruned(run: Run, repo_path: Path) -> None:
+    run("register", "greet", "-t", "one")
+    tick()
+    run("register", "greet", "-t", "two")
+    assert run("load", "greet")[1] == "two\n"
+    git(repo_path, "reset", "--hard", "-q", "HEAD~1")
+    git(repo_path, "reflog", "expire", "--expire=now", "--all")
+    git(repo_path, "gc", "--prune=now", "--quiet")
+    code, out, err = run("load", "greet")
+    assert (code, out) == (0, "one\n"), err
+    assert "Traceback" not in err and "error:" not in err
+    code, out, err = run("--json", "history", "greet")
+    assert code == 0 and out.count('"version"') == 1, err
+    tick()
+    assert run("register", "greet", "-t", "three")[0] == 0
+    code, out, err = run("load", "greet/2")
+    assert (code, out) == (0, "three\n"), err
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the rewrite warning recorded at the rebuild is never refreshed: after a new greet/2 is "
+    "registered every command still prints 'warning: greet/2 was commit … here and is now "
+    "nothing: history was rewritten …', though greet/2 is now a commit"))
+def test_rewrite_warning_is_not_stale_after_the_number_is_reused(run: Run,
+                                                                 repo_path: Path) -> None:
+    run("register", "greet", "-t", "one")
+    tick()
+    run("register", "greet", "-t", "two")
+    run("load", "greet")
+    git(repo_path, "reset", "--hard", "-q", "HEAD~1")
+    run("load", "greet")
+    tick()
+    run("register", "greet", "-t", "three")
+    code, out, err = run("load", "greet/2")
+    assert (code, out) == (0, "three\n"), err
+    assert "is now nothing" not in err, err
+
+
+def test_corrupted_or_truncated_index_is_rebuilt(run: Run, repo_path: Path) -> None:
+    run("register", "greet", "-t", "one")
+    tick()
+    run("register", "greet", "-t", "two")
+    (index,) = (repo_path / ".git" / "promptctl").glob("index-*.sqlite")
+    for damage in (b"garbage " * 4096, b""):
+        index.write_bytes(damage)
+        assert run("load", "greet/1") == (0, "one\n", "")
+        assert run("load", "greet") == (0, "two\n", "")
+        code, out, err = run("list")
+        assert code == 0 and "greet" in out and "Traceback" not in err
+        assert index.read_bytes()[:16] == b"SQLite format 3\x00", "the index was not repaired"
+
+
+# -- item 8: stale lock files ------------------------------------------------------------------
+
+
+def test_stale_alias_log_lock_is_named_quickly_and_removable(run: Run, repo_path: Path) -> None:
+    run("register", "greet", "-t", "hi")
+    lock = repo_path / ".git" / "refs" / "promptctl" / "alias-log.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.touch()
+    before = snapshot(repo_path)
+    started = time.monotonic()
+    line = assert_refused(*run("alias", "set", "greet", "production", "1"), 4,
+                          "alias-log.lock", "remove")
+    assert time.monotonic() - started < 8, line
+    assert snapshot(repo_path) == before
+    lock.unlink()
+    assert run("alias", "set", "greet", "production", "1")[0] == 0
+    assert run("load", "greet@production")[1] == "hi\n"
+
+
+def test_stale_tag_lock_is_named_quickly_and_removable(run: Run, repo_path: Path) -> None:
+    run("register", "greet", "-t", "hi")
+    lock = repo_path / ".git" / "refs" / "tags" / "prompts" / "greet@production.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.touch()
+    before = snapshot(repo_path)
+    started = time.monotonic()
+    line = assert_refused(*run("alias", "set", "greet", "production", "1"), 4,
+                          "greet@production.lock", "remove")
+    assert time.monotonic() - started < 8, line
+    assert snapshot(repo_path) == before
+    lock.unlink()
+    assert run("alias", "set", "greet", "production", "1")[0] == 0
+
+
+# -- item 9: one Registry shared by threads ----------------------------------------------------
+
+
+def test_one_registry_shared_by_threads_while_another_registers(registry: Registry) -> None:
+    registry.register_prompt("greet", "v1 {{x}}")
+    registry.register_prompt("other", "other {{x}}", tags={"team": "a"})
+    errors: list[BaseException] = []
+    wrong: list[str] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        try:
+            for i in range(50):
+                kind = i % 5
+                if kind == 0:
+                    got = registry.load_prompt("greet", cache_ttl_seconds=0)
+                    if not got.template.startswith("v"):
+                        wrong.append(f"newest greet: {got.template!r}")
+                elif kind == 1:
+                    got = registry.load_prompt("greet")
+                    if not got.template.startswith("v"):
+                        wrong.append(f"cached greet: {got.template!r}")
+                elif kind == 2:
+                    first = registry.load_prompt("greet", 1)
+                    if (first.version, first.template) != (1, "v1 {{x}}"):
+                        wrong.append(f"greet/1: {first.template!r}")
+                elif kind == 3:
+                    found = [p.name for p in registry.search_prompts("tags.team = 'a'")]
+                    if found != ["other"]:
+                        wrong.append(f"search: {found}")
+                else:
+                    numbers = [v.version for v in registry.history("greet")]
+                    if numbers != list(range(1, len(numbers) + 1)):
+                        wrong.append(f"history: {numbers}")
+        except BaseException as exc:  # noqa: BLE001 - any exception is the failure we report
+            errors.append(exc)
+
+    def writer() -> None:
+        try:
+            for n in range(2, 12):
+                if done.is_set():
+                    return
+                registry.register_prompt("greet", f"v{n} {{{{x}}}}")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    write = threading.Thread(target=writer)
+    write.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    done.set()
+    write.join(60)
+    assert errors == [], [f"{type(e).__name__}: {e}" for e in errors[:5]]
+    assert wrong == []
+    newest = registry.load_prompt("greet", cache_ttl_seconds=0)
+    assert newest.template == f"v{newest.version} {{{{x}}}}"
+
+
+# -- item 12: smaller losses ---------------------------------------------------------------------
+
+
+def test_register_from_the_prompt_file_with_staged_and_unstaged_edits_is_refused(
+        run: Run, repo_path: Path) -> None:
+    run("register", "a", "-t", "original")
+    prompt = repo_path / "prompts" / "a.yaml"
+    prompt.write_text("template: |-\n  edit one\n")
+    git(repo_path, "add", "prompts/a.yaml")
+    prompt.write_text("template: |-\n  edit two\n")
+    before = snapshot(repo_path)
+    tick()
+    result = cli(repo_path, "register", "a", "-f", "prompts/a.yaml", cwd=repo_path)
+    assert_refused(result.returncode, result.stdout, result.stderr, 4, "a.yaml")
+    assert snapshot(repo_path) == before
+    assert "edit one" in git(repo_path, "show", ":prompts/a.yaml")
+    assert "edit two" in prompt.read_text()
+
+
+def test_executable_bit_of_a_prompt_file_survives_a_new_version(run: Run,
+                                                                  repo_path: Path) -> None:
+    run("register", "a", "-t", "one")
+    (repo_path / "prompts" / "a.yaml").chmod(0o755)
+    git(repo_path, "commit", "-q", "-am", "make it executable")
+    tick()
+    assert run("register", "a", "-t", "two")[0] == 0
+    assert git(repo_path, "ls-tree", "HEAD", "prompts/a.yaml").split()[0] == "100755"
+    assert git(repo_path, "status", "--porcelain") == ""
+
+
+def test_first_clone_removes_the_scratch_folder_of_a_killed_clone(repo_path: Path, tmp_path: Path,
+                                                                   run: Run) -> None:
+    run("register", "greet", "-t", "hi")
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo_path), str(bare))
+    url = f"file://{bare}"
+    cache = tmp_path / "cache"
+    key = hashlib.sha256(url.encode()).hexdigest()[:24]
+    leftover = cache / "promptctl" / f"{key}.tmp-killed"
+    (leftover / "clone").mkdir(parents=True)
+    (leftover / "clone" / "pack").write_bytes(b"x" * 1024)
+    result = cli(url, "load", "greet", env={"XDG_CACHE_HOME": str(cache)})
+    assert (result.returncode, result.stdout) == (0, "hi\n"), result.stderr
+    assert not leftover.exists()
+    assert list((cache / "promptctl").glob("*.tmp-*")) == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "an ext:: registry is not refused as a URL of a transport promptctl does not allow: "
+    "it is taken for a local path and exits 3 'no promptctl registry at <cwd>/ext::sh -c "
+    "touch% …' (nothing runs, but the exit code and message are not the usage error)"))
+def test_ext_transport_registry_is_refused_and_runs_nothing(tmp_path: Path) -> None:
+    pwned = tmp_path / "pwned"
+    allow_ext = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "protocol.ext.allow",
+                 "GIT_CONFIG_VALUE_0": "always", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = cli(f"ext::sh -c touch% {pwned}", "list", env=allow_ext, cwd=tmp_path)
+    assert not pwned.exists(), "the ext:: command ran"
+    assert_refused(result.returncode, result.stdout, result.stderr, 2)
