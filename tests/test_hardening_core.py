@@ -223,10 +223,6 @@ def test_index_recovers_after_history_is_rewritten_and_pruned(run: Run, repo_pat
     assert (code, out) == (0, "three\n"), err
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the rewrite warning recorded at the rebuild is never refreshed: after a new greet/2 is "
-    "registered every command still prints 'warning: greet/2 was commit … here and is now "
-    "nothing: history was rewritten …', though greet/2 is now a commit"))
 def test_rewrite_warning_is_not_stale_after_the_number_is_reused(run: Run,
                                                                  repo_path: Path) -> None:
     run("register", "greet", "-t", "one")
@@ -398,10 +394,6 @@ def test_first_clone_removes_the_scratch_folder_of_a_killed_clone(repo_path: Pat
     assert list((cache / "promptctl").glob("*.tmp-*")) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "an ext:: registry is not refused as a URL of a transport promptctl does not allow: "
-    "it is taken for a local path and exits 3 'no promptctl registry at <cwd>/ext::sh -c "
-    "touch% …' (nothing runs, but the exit code and message are not the usage error)"))
 def test_ext_transport_registry_is_refused_and_runs_nothing(tmp_path: Path) -> None:
     pwned = tmp_path / "pwned"
     allow_ext = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "protocol.ext.allow",
