@@ -16,8 +16,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from promptctl import Registry
 
 from .helpers import Run, git, snapshot, tick
