@@ -419,6 +419,7 @@ class _Numbering:
         self.plan = _Plan(rebuild=not incremental)
         self._taken: dict[str, dict[int, VersionRow]] = {}  # name -> number -> row
         self._reserved: dict[str, set[int]] = {}
+        self._order = {cid: i for i, cid in enumerate(commits)}  # parents before children
 
     def run(self) -> _Plan:
         on_chain = set(self.chain)
@@ -527,8 +528,9 @@ class _Numbering:
             seen.add(at)
             found.append(at)
             stack.extend(self.parents.get(at, ()))
-        order = {cid: i for i, cid in enumerate(self.commits)}
-        return sorted(found, key=order.__getitem__)
+        if len(found) > 1:
+            found.sort(key=self._order.__getitem__)
+        return found
 
     def _diffs(self, commits: list[str]) -> dict[str, dict[str, str | None]]:
         """For commits without records: each prompt they change and its new blob."""
