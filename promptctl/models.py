@@ -68,6 +68,33 @@ class PromptVersion:
         """The commit's date (UTC)."""
         return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
 
+    # MLflow's names for what a commit already says: pure derivations.
+
+    @property
+    def creation_timestamp(self) -> int:
+        """MLflow's ``creation_timestamp``: the commit's date, in milliseconds since the epoch."""
+        return self.timestamp * 1000
+
+    @property
+    def last_updated_timestamp(self) -> int:
+        """MLflow's ``last_updated_timestamp``: ``creation_timestamp`` (a version never changes)."""
+        return self.creation_timestamp
+
+    @property
+    def user_id(self) -> str:
+        """MLflow's ``user_id``: the commit's author name."""
+        return self.author
+
+    @property
+    def prompt_type(self) -> str:
+        """``"chat"`` for a list of chat messages, else ``"text"`` (MLflow's two types)."""
+        return "chat" if self.is_chat else "text"
+
+    @property
+    def is_text_prompt(self) -> bool:
+        """MLflow's ``is_text_prompt``: ``not is_chat``."""
+        return not self.is_chat
+
     @property
     def template_text(self) -> str:
         """The template as one text (chat messages joined), for search and display."""
