@@ -8,7 +8,10 @@ CLI. The layout is the one promptctl reads:
 * ``promptctl.yaml`` at the repository root (``version: 1``), in the first commit;
 * ``prompts/<name>.yaml``, one commit per version, its message the version note;
 * aliases as annotated tags ``prompts/<name>@production`` (version V-1) and
-  ``prompts/<name>@staging`` (version V).
+  ``prompts/<name>@staging`` (version V);
+* with ``records`` (the default), each version's commit message ends with the version
+  record ``register`` writes (``Promptctl-Version: NAME N BLOB TREE``), as in a registry
+  grown by promptctl; without, every version looks like a hand edit made with plain git.
 
 Versions are written round by round (version 1 of every prompt, then version 2 …) and the
 commits of ``deep`` are spread evenly through that history, so no prompt's versions sit
@@ -18,12 +21,14 @@ commit ids on every machine.
 Only the standard library is used, so the MLflow side (another interpreter) can import
 the workload definition (:func:`prompt_fields`) from here too.
 
-Usage: ``python benchmarks/generate.py DEST [--prompts P] [--versions V] [--deep D]``
+Usage: ``python benchmarks/generate.py DEST [--prompts P] [--versions V] [--deep D]
+[--no-records]``
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import subprocess
 import sys
@@ -137,6 +142,48 @@ def version_order(spec: Spec) -> Iterator[tuple[str, int]]:
             yield DEEP, deep_done
 
 
+def blob_id(content: bytes) -> str:
+    """The object id git gives a blob of ``content``."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
+class _Trees:
+    """The root tree id of each commit, worked out the way git does, so a version record
+    can name its commit's tree before fast-import has written it.
+
+    The layout is fixed: ``promptctl.yaml`` and the flat folder ``prompts/``. A tree is
+    its entries (``mode name\0`` and the binary id) sorted by name, with a folder sorted
+    as if its name ended in ``/``.
+    """
+
+    def __init__(self) -> None:
+        self._config = b""
+        self._prompts: dict[bytes, bytes] = {}  # file name -> its entry
+        self._order: list[bytes] = []
+
+    @staticmethod
+    def _id(entries: list[bytes]) -> bytes:
+        body = b"".join(entries)
+        return hashlib.sha1(b"tree %d\0" % len(body) + body).digest()
+
+    def put(self, path: str, content: bytes) -> str:
+        """Store ``content`` at ``path`` and return the new root tree id."""
+        entry_name = path.rpartition("/")[2].encode()
+        entry = b"100644 " + entry_name + b"\0" + bytes.fromhex(blob_id(content))
+        if path.startswith("prompts/"):
+            if entry_name not in self._prompts:
+                self._order.append(entry_name)
+                self._order.sort()
+            self._prompts[entry_name] = entry
+        else:
+            self._config = entry
+        root = [self._config] if self._config else []
+        if self._prompts:  # "promptctl.yaml" sorts before "prompts/"
+            folder = self._id([self._prompts[n] for n in self._order])
+            root.append(b"40000 prompts\0" + folder)
+        return self._id(root).hex()
+
+
 def _data(out: IO[bytes], payload: bytes) -> None:
     out.write(b"data %d\n" % len(payload))
     out.write(payload)
@@ -144,17 +191,26 @@ def _data(out: IO[bytes], payload: bytes) -> None:
 
 
 def _write_stream(spec: Spec, out: IO[bytes],
-                  progress: Callable[[int], None] | None = None) -> None:
+                  progress: Callable[[int], None] | None = None, *, records: bool = True) -> str:
     """Write the fast-import stream: the config commit, every version, then the alias tags.
+    Returns the tip's root tree id as worked out for the records ("" without them).
 
     ``progress`` is called with the number of commits written every 10,000 commits (the
     pipe to fast-import keeps this in step with what it has stored).
     """
     ident = AUTHOR.encode()
     tick = 0
+    trees = _Trees()
+    tip_tree = ""
 
-    def commit(mark: int, message: str, path: str, content: str) -> None:
-        nonlocal tick
+    def commit(mark: int, message: str, path: str, content: str,
+               version: tuple[str, int] | None = None) -> None:
+        nonlocal tick, tip_tree
+        if records:
+            tip_tree = trees.put(path, content.encode())
+            if version is not None:
+                message = (f"{message}\n\nPromptctl-Version: {version[0]} {version[1]} "
+                           f"{blob_id(content.encode())} {tip_tree}")
         stamp = b"%s %d +0000\n" % (ident, BASE_TIME + tick)
         tick += 1
         out.write(b"commit refs/heads/%s\nmark :%d\n" % (BRANCH.encode(), mark))
@@ -169,7 +225,7 @@ def _write_stream(spec: Spec, out: IO[bytes],
     deep_wanted = {spec.deep - 1, spec.deep}
     for mark, (name, version) in enumerate(version_order(spec), start=2):
         note = f"{name}: version {version}" if version > 1 else f"Create {name}"
-        commit(mark, note, f"prompts/{name}.yaml", prompt_yaml(name, version))
+        commit(mark, note, f"prompts/{name}.yaml", prompt_yaml(name, version), (name, version))
         if version in (deep_wanted if name == DEEP else wanted):
             marks[(name, version)] = mark
         if progress is not None and mark % 10_000 == 0:
@@ -183,14 +239,17 @@ def _write_stream(spec: Spec, out: IO[bytes],
             out.write(b"tagger %s %d +0000\n" % (ident, BASE_TIME + tick))
             _data(out, message)
     out.write(b"done\n")
+    return tip_tree
 
 
 def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, stdout=subprocess.DEVNULL)
 
 
-def generate(dest: Path, spec: Spec, progress: Callable[[int], None] | None = None) -> Path:
-    """Create the registry in ``dest`` (a new or empty folder) and return its path.
+def generate(dest: Path, spec: Spec, progress: Callable[[int], None] | None = None, *,
+             records: bool = True) -> Path:
+    """Create the registry in ``dest`` (a new or empty folder) and return its path;
+    ``records`` says whether version commits carry version records.
 
     Each commit stores a new ``prompts/`` tree of P entries, so the cost grows with P×V:
     about a second for P=1000, V=5 and several minutes for P=10000, V=10 on a 2-core
@@ -209,10 +268,14 @@ def generate(dest: Path, spec: Spec, progress: Callable[[int], None] | None = No
     assert proc.stdin is not None
     try:
         with proc.stdin:
-            _write_stream(spec, proc.stdin, progress)
+            tip_tree = _write_stream(spec, proc.stdin, progress, records=records)
     finally:
         if proc.wait() != 0:
             raise RuntimeError(f"git fast-import failed with exit code {proc.returncode}")
+    written = subprocess.run(["git", "-C", str(dest), "rev-parse", f"{BRANCH}^{{tree}}"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    if records and written != tip_tree:  # every record would be refused as a copy
+        raise RuntimeError(f"the records name tree {tip_tree}, git wrote {written}")
     _git(dest, "pack-refs", "--all")
     _git(dest, "reset", "--quiet", "--hard", BRANCH)  # the work tree and index match the tip
     return dest
@@ -225,11 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompts", "-P", type=int, default=1000)
     parser.add_argument("--versions", "-V", type=int, default=5)
     parser.add_argument("--deep", "-D", type=int, default=1000)
+    parser.add_argument("--no-records", action="store_true",
+                        help="no version records: every version looks like a hand edit")
     args = parser.parse_args(argv)
     spec = Spec(args.prompts, args.versions, args.deep)
     start = time.perf_counter()
     generate(args.dest, spec, lambda done: print(f"{done}/{spec.commits} commits",
-                                                 file=sys.stderr, flush=True))
+                                                 file=sys.stderr, flush=True),
+             records=not args.no_records)
     print(f"{args.dest}: {spec.commits} commits, {2 * (spec.prompts + 1)} aliases "
           f"in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0

@@ -2,9 +2,11 @@
 
 One database per registry folder and branch, in ``<git-common-dir>/promptctl/``. Each
 row is a version (name, number, commit, blob, author, date, note); a second table holds
-the parsed metadata of every prompt's newest version for ``list`` and ``search``; a
-third, the findings of the last rebuild (numbers that changed meaning, records that
-lost a clash), which ``check`` and loads report.
+every prompt's newest version and its parsed metadata for ``list`` and ``search``, parsed
+the first time one of them asks (a ``load`` never needs the metadata of 10,000 other
+prompts, so a first index build does not parse them); a third, the findings of the last
+rebuild (numbers that changed meaning, records that lost a clash), which ``check`` and
+loads report.
 
 How versions are numbered, walking the branch's first-parent line oldest first:
 
@@ -35,7 +37,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import Conflict, InvalidName, PromptctlError, ShallowHistory
 from .formats.records import parse_records, strip_records
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
     from .git import Repo
     from .git.history import Commit
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 Progress = Callable[[int, int], None]
 """Called with (commits read, commits in all) while the index is built from scratch."""
@@ -68,9 +70,8 @@ CREATE TABLE IF NOT EXISTS findings (kind TEXT, name TEXT, number INTEGER, detai
 _BUSY_TIMEOUT_MS = 30_000  # another process writing its rows: they are written in one go
 
 
-@dataclass(frozen=True)
-class VersionRow:
-    """One indexed version of a prompt.
+class VersionRow(NamedTuple):
+    """One indexed version of a prompt (a named tuple: a first build makes 100,000).
 
     ``kind`` says how it got its number: ``final`` (a record made on the registry
     branch), ``draft`` (a record made on another branch, numbered here) or ``derived``
@@ -242,12 +243,16 @@ class VersionIndex:
         graph when the caller already has it."""
         history = self._repo.history
         try:
-            graph = known or history.graph(tip, since=stored)
+            if known is None:
+                walked = history.walk(tip, since=stored)
+            else:
+                walked = list(history.read_commits([commit for commit, _ in known]))
         except PromptctlError:
             if stored is None:
                 raise
             return None  # the stored tip is gone (reset and garbage-collected)
-        parents = dict(graph)
+        commits = {commit.id: commit for commit in walked}
+        parents = {commit.id: commit.parents for commit in walked}
         chain: list[str] = []
         at: str | None = tip
         while at is not None and at in parents:
@@ -256,41 +261,32 @@ class VersionIndex:
         if at != stored:
             return None  # the first-parent line does not lead back to what we indexed
         chain.reverse()
-        ids = [commit for commit, _ in graph]
-        if progress and len(ids) >= 1000:
-            progress(0, len(ids))  # a long walk: say so before it starts, not after 1000
-        commits: dict[str, Commit] = {}
-        for done, commit in enumerate(history.read_commits(ids), 1):
-            commits[commit.id] = commit
-            if progress and done % 1000 == 0:
-                progress(done, len(ids))
+        if progress and len(chain) >= 1000:
+            progress(0, len(chain))  # a long walk: say so before numbering it
         numbering = _Numbering(self, commits, parents, chain, incremental=stored is not None)
-        plan = numbering.run()
+        plan = numbering.run(progress)
         if progress:
-            progress(len(ids), len(ids))
+            progress(len(chain), len(chain))
         return plan
 
     def _write(self, plan: _Plan, tip: str | None) -> None:
         """Store a plan in one short transaction (the walk itself ran outside it, so other
         processes reading or building meanwhile never wait for a long one)."""
-        latest = [(name, None if row is None else (row.number, row.commit, row.blob,
-                                                   *self._summarize(row)))
-                  for name, row in plan.latest.items()]
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
             if plan.rebuild:
                 for table in ("versions", "latest", "findings"):
                     db.execute(f"DELETE FROM {table}")
-            db.executemany("INSERT OR REPLACE INTO versions VALUES (?,?,?,?,?,?,?,?,?)",
-                           [(r.name, r.number, r.commit, r.blob, r.author, r.email, r.timestamp,
-                             r.message, r.kind) for r in plan.rows])
-            for name, values in latest:
-                if values is None:
-                    db.execute("DELETE FROM latest WHERE name = ?", (name,))
-                else:
-                    db.execute("INSERT OR REPLACE INTO latest VALUES (?,?,?,?,?,?,?,?,?)",
-                               (name, *values))
+            # In key order: a hundred thousand rows go into the table's B-tree in a run.
+            rows: list[VersionRow] = sorted(plan.rows, key=lambda r: (r.name, r.number))
+            db.executemany("INSERT OR REPLACE INTO versions VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            db.executemany("DELETE FROM latest WHERE name = ?",
+                           [(name,) for name, row in plan.latest.items() if row is None])
+            db.executemany(  # the metadata columns are filled when first asked for
+                "INSERT OR REPLACE INTO latest (name, number, commit_id, blob) VALUES (?,?,?,?)",
+                [(name, row.number, row.commit, row.blob)
+                 for name, row in plan.latest.items() if row is not None])
             db.executemany("INSERT INTO findings VALUES (?,?,?,?)",
                            [(f.kind, f.name, f.number, f.detail) for f in plan.findings])
             # A number a rewrite left empty may be given again: say what it names now.
@@ -373,15 +369,32 @@ class VersionIndex:
     def latest_rows(self) -> list[LatestRow]:
         """Every prompt that exists now, with its newest metadata, sorted by name."""
         if self._latest_cache is None:
+            self._summarize_pending()
             with self._reading() as db:
                 rows = db.execute(
                     "SELECT name, number, commit_id, description, tags, model_config,"
                     " template_text, problem FROM latest ORDER BY name").fetchall()
             self._latest_cache = [
-                LatestRow(n, num, c, d, json.loads(t), json.loads(m), text, p)
+                LatestRow(n, num, c, d, json.loads(t or "{}"), json.loads(m or "{}"),
+                          text or "", p)
                 for n, num, c, d, t, m, text, p in rows
             ]
         return self._latest_cache
+
+    def _summarize_pending(self) -> None:
+        """Parse the newest versions whose metadata is not stored yet, and store it."""
+        with self._reading() as db:
+            pending = [VersionRow(*row) for row in db.execute(
+                "SELECT v.* FROM latest l JOIN versions v ON v.name = l.name"
+                " AND v.number = l.number WHERE l.template_text IS NULL").fetchall()]
+        if not pending:
+            return
+        summaries = [(*self._summarize(row), row.name, row.number) for row in pending]
+        with self._reading() as db:
+            # Another process may have stored the same rows meanwhile: the values agree.
+            db.executemany(
+                "UPDATE latest SET description = ?, tags = ?, model_config = ?,"
+                " template_text = ?, problem = ? WHERE name = ? AND number = ?", summaries)
 
     def findings(self, name: str | None = None) -> list[Finding]:
         """What the last rebuild found wrong with the numbering (of ``name``, or all)."""
@@ -420,8 +433,9 @@ class _Numbering:
         self._taken: dict[str, dict[int, VersionRow]] = {}  # name -> number -> row
         self._reserved: dict[str, set[int]] = {}
         self._order = {cid: i for i, cid in enumerate(commits)}  # parents before children
+        self._addressable: dict[str, bool] = {}  # record name -> a prompt promptctl can name
 
-    def run(self) -> _Plan:
+    def run(self, progress: Progress | None = None) -> _Plan:
         on_chain = set(self.chain)
         records = {cid: self._valid_records(c) for cid, c in self.commits.items()}
         for cid in self.commits:  # parents before children: the graph's order
@@ -431,7 +445,9 @@ class _Numbering:
                         self._reserved.setdefault(record.name, set()).add(record.number)
         seen: set[str] = set()
         changes = self._diffs([c for c in self.chain if not records[c]])
-        for commit in self.chain:
+        for done, commit in enumerate(self.chain):
+            if progress and done and done % 1000 == 0:
+                progress(done, len(self.chain))
             brought: dict[str, VersionRow] = {}
             for side in self._brought_in(commit, seen):
                 for record in records[side]:
@@ -512,7 +528,11 @@ class _Numbering:
         for record in parse_records(commit.message):
             if record.tree != commit.tree:
                 continue  # copied, rebased, cherry-picked or squashed: not this content
-            if self.index.name_of(self.index.path_of(record.name)) != record.name:
+            ok = self._addressable.get(record.name)
+            if ok is None:
+                path = self.index.path_of(record.name)
+                ok = self._addressable[record.name] = self.index.name_of(path) == record.name
+            if not ok:
                 continue
             found.append(record)
         return found

@@ -21,7 +21,7 @@ renumber a recorded version (see ``index``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 FINAL_KEY = "Promptctl-Version"
 DRAFT_KEY = "Promptctl-Draft"
@@ -35,8 +35,7 @@ _LINE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class VersionRecord:
+class VersionRecord(NamedTuple):
     """What one trailer says: ``name`` version ``number`` is ``blob`` in a commit of ``tree``.
 
     ``final`` is false for a draft (made off the registry branch).
@@ -62,7 +61,9 @@ def with_record(note: str, record: VersionRecord) -> str:
 
 def parse_records(message: str) -> list[VersionRecord]:
     """Every well-formed trailer in a commit message (a squash may hold several)."""
-    found = []
+    found: list[VersionRecord] = []
+    if FINAL_KEY not in message and DRAFT_KEY not in message:
+        return found  # a hand edit: most commits of a hand-kept registry
     for match in _LINE.finditer(message):
         number = int(match.group(3))
         if number <= MAX_NUMBER:

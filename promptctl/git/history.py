@@ -3,20 +3,24 @@
 Git's output is parsed by structure only, so no commit content can pass for structure:
 commit ids and parents come from ``rev-list`` (hex and spaces), each commit's message,
 author and tree are read from the commit object itself (:func:`parse_commit`: the header
-ends at the first blank line, the message is the rest), and file changes come from
-``diff-tree -z`` (NUL-separated, so a path or message cannot fake a line).
+ends at the first blank line, the message is the rest) or, for a long walk, from one
+``rev-list --format`` whose entries end in a random marker made for that run (so no
+message can end an entry early), and file changes come from ``diff-tree -z``
+(NUL-separated, so a path or message cannot fake a line).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import re
 import subprocess
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import GitError, NotFound
 from .objects import Objects
@@ -24,6 +28,9 @@ from .refs import ZERO_OID, Refs
 from .runner import Runner
 
 _HEX40 = re.compile(rb"[0-9a-f]{40}")
+# The fields of a walk entry before the author: id, tree, parents, author date.
+_ENTRY_HEAD = re.compile(rb"([0-9a-f]{40})\0([0-9a-f]{40})\0((?:[0-9a-f]{40}(?: [0-9a-f]{40})*)?)"
+                         rb"\0([0-9]*)\0")
 _UNSHALLOW_LOCK_NAME = "promptctl-unshallow.lock"
 
 # Small pack windows and delta cache: on a 100,000-commit history git's own defaults
@@ -32,9 +39,12 @@ _LOW_MEMORY = ("-c", "core.packedGitLimit=32m", "-c", "core.packedGitWindowSize=
                "-c", "core.deltaBaseCacheLimit=8m")
 
 
-@dataclass(frozen=True)
-class Commit:
-    """One commit as its object says: id, tree, parents, author and message."""
+class Commit(NamedTuple):
+    """One commit as its object says: id, tree, parents, author and message.
+
+    A named tuple, not a dataclass: a first index build makes one per commit, 100,000
+    of them on a large registry.
+    """
 
     id: str
     tree: str
@@ -106,6 +116,33 @@ class History:
             ids = line.split()
             if ids and all(_HEX40.fullmatch(i) for i in ids):
                 found.append((ids[0].decode(), tuple(i.decode() for i in ids[1:])))
+        return found
+
+    def walk(self, tip: str, since: str | None = None) -> list[Commit]:
+        """Every commit reachable from ``tip`` and not from ``since``, parents before
+        children, read in one process (the graph and each commit's fields at once)."""
+        marker = os.urandom(16).hex().encode()  # unguessable: no message can hold it
+        args = ["rev-list", "--no-commit-header", "--topo-order", "--reverse",
+                f"--format=%H%x00%T%x00%P%x00%at%x00%an%x00%ae%x00%B%x00{marker.decode()}",
+                tip, *([f"^{since}"] if since else []), "--"]
+        out = self._runner.run_bytes(*_LOW_MEMORY, *args)
+        entries = out.split(b"\0" + marker + b"\n")
+        if entries[-1].strip():
+            raise GitError("rev-list", "unexpected output after the last commit")
+        found = []
+        for entry in entries[:-1]:
+            head = _ENTRY_HEAD.match(entry)
+            fields = entry[head.end():].split(b"\0", 2) if head else ()
+            if head is None or len(fields) != 3:
+                raise GitError("rev-list", "a commit entry without all its fields")
+            oid, tree, parents, stamp = head.groups()
+            author, email, message = fields
+            found.append(Commit(oid.decode(), tree.decode(),
+                                tuple(parents.decode().split()),
+                                author.decode("utf-8", "replace"),
+                                email.decode("utf-8", "replace"),
+                                int(stamp) if stamp else 0,
+                                message.decode("utf-8", "replace").strip()))
         return found
 
     def read_commits(self, ids: Sequence[str]) -> Iterator[Commit]:
