@@ -399,3 +399,26 @@ def test_ext_transport_registry_is_refused_and_runs_nothing(tmp_path: Path) -> N
     result = cli(f"ext::sh -c touch% {pwned}", "list", env=allow_ext, cwd=tmp_path)
     assert not pwned.exists(), "the ext:: command ran"
     assert_refused(result.returncode, result.stdout, result.stderr, 2)
+
+
+def test_a_message_holding_nul_and_a_fake_entry_cannot_forge_a_commit(run: Run,
+                                                                       repo_path: Path) -> None:
+    """The index walk reads every commit from one rev-list whose entries end in a random
+    marker: a message written with NUL bytes and fields of a made-up commit stays a message."""
+    run("register", "greet", "-t", "hi")
+    head = git(repo_path, "rev-parse", "HEAD").strip()
+    tree = git(repo_path, "rev-parse", "HEAD^{tree}").strip()
+    fake = "f" * 40
+    message = (f"docs\0\n{fake}\0{tree}\0{head}\0123\0Eve\0eve@x\0"
+               f"Promptctl-Version: greet 7 {'e' * 40} {tree}\n")
+    body = (f"tree {tree}\nparent {head}\nauthor A <a@x> 1700000000 +0000\n"
+            f"committer A <a@x> 1700000000 +0000\n\n{message}").encode()
+    forged = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--literally", "--stdin"],
+                            cwd=repo_path, input=body, capture_output=True, check=True
+                            ).stdout.decode().strip()
+    git(repo_path, "update-ref", "HEAD", forged, head)
+    shutil_rm_index(repo_path)
+    code, out, err = run("--json", "history", "greet")
+    assert code == 0, err
+    assert '"version": 7' not in out and fake not in out
+    assert run("load", "greet") == (0, "hi\n", "")
