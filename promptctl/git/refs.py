@@ -9,13 +9,18 @@ value the ref must still have, so nothing anyone else wrote meanwhile is overwri
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Conflict, PromptctlError
-from .runner import Runner
+from .identity import Identity
+from .runner import Runner, translate
 
 ZERO_OID = "0" * 40  # what git writes for "no object"
 
@@ -162,11 +167,32 @@ class Refs:
 
 
 class RefUpdates:
-    """Moving refs: every change a compare-and-swap, several at once all or nothing."""
+    """Moving refs: every change a compare-and-swap, several at once all or nothing.
 
-    def __init__(self, runner: Runner, refs: Refs) -> None:
+    A transaction that writes no reflog line goes through one long-lived ``git
+    update-ref --stdin`` (``start`` / ``update`` … / ``prepare`` / ``commit``): ~0.2 ms
+    where a spawned ``update-ref`` costs ~1.7 ms. One that writes a reflog line (a
+    branch, a ref that has a reflog, ``core.logAllRefUpdates=always``) spawns its own
+    ``update-ref -m REASON``: a long-lived one writes every reflog line with the reason,
+    identity and date it was started with.
+    """
+
+    def __init__(self, runner: Runner, refs: Refs, identity: Identity | None = None,
+                 bare: bool = False) -> None:
         self._runner = runner
         self._refs = refs
+        self._identity = identity
+        self._bare = bare
+        self._session: _Session | None = None
+        self._no_session = False  # a git without transactions on stdin
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the long-lived ``update-ref``; it restarts on demand."""
+        with self._lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
 
     def apply(self, changes: Sequence[RefUpdate], reason: str) -> None:
         """Apply ``(refname, new, old)`` changes in one all-or-nothing transaction.
@@ -182,8 +208,9 @@ class RefUpdates:
             else:
                 lines.append(f"update {refname} {new} {old or ZERO_OID}")
         try:
-            self._runner.run("update-ref", "-m", reason, "--stdin",
-                             input="\n".join(lines) + "\n")
+            if not self._in_session(lines, [name for name, _new, _old in changes]):
+                self._runner.run("update-ref", "-m", reason, "--stdin",
+                                 input="\n".join(lines) + "\n")
         except PromptctlError:
             for refname, _new, old in changes:
                 if self._refs.resolve(refname) != old:
@@ -194,6 +221,119 @@ class RefUpdates:
     def move(self, refname: str, new: str, old: str | None, reason: str) -> None:
         """Point ``refname`` at ``new`` only if it still points at ``old`` (``None``: absent)."""
         self.apply([(refname, new, old)], reason)
+
+    def _in_session(self, lines: list[str], refnames: list[str]) -> bool:
+        """Run the transaction in the long-lived process if no reflog line is due (True:
+        done); a failure raises git's error, with nothing changed."""
+        if self._identity is None or self._no_session or any(map(self._logged, refnames)):
+            return False
+        key = self._identity.key()
+        with self._lock:
+            session = self._session
+            if session is not None and (session.key != key or not session.alive()):
+                session.close()
+                session = self._session = None
+            if session is None:
+                session = self._session = _Session(self._runner, key)
+            try:
+                if session.run(lines):
+                    return True
+                self._no_session = True
+                session.close()
+                self._session = None
+                return False
+            except BaseException:
+                session.close()  # a failed transaction ends the process: start afresh
+                self._session = None
+                raise
+
+    def _logged(self, refname: str) -> bool:
+        """Would git write a reflog line for ``refname`` (or HEAD, on its branch)?"""
+        assert self._identity is not None
+        config = self._identity.profile().config
+        if "core.logallrefupdates" not in config:
+            mode = "none" if self._bare else "normal"
+        else:
+            value = (config["core.logallrefupdates"] or "true").strip().lower()
+            if value == "always":
+                mode = "always"
+            elif value in ("false", "no", "off", "0", ""):
+                mode = "none"
+            elif value in ("true", "yes", "on", "1"):
+                mode = "normal"
+            else:
+                return True  # a value git reads its own way (or refuses): git's to apply
+        if mode == "always" or os.path.isfile(f"{self._refs.common_dir}/logs/{refname}"):
+            return True
+        if mode == "normal" and refname.startswith(_LOGGED_PREFIXES):
+            return True
+        head = _head_target(self._refs.git_dir)
+        return head == refname and (mode == "normal"
+                                    or os.path.isfile(f"{self._refs.git_dir}/logs/HEAD"))
+
+
+# Refs git gives a reflog under core.logAllRefUpdates=true (the default with a work tree).
+_LOGGED_PREFIXES = ("refs/heads/", "refs/remotes/", "refs/notes/", "HEAD")
+
+
+def _head_target(git_dir: Path) -> str | None:
+    try:
+        text = (git_dir / "HEAD").read_text(errors="replace").strip()
+    except OSError:
+        return None
+    return text[4:].strip() if text.startswith("ref:") else None
+
+
+class _Session:
+    """One long-lived ``git update-ref --stdin``, a transaction at a time."""
+
+    def __init__(self, runner: Runner, key: object) -> None:
+        self.key = key
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the session
+        self._proc = runner.start("update-ref", "--stdin", stderr=self._errors)
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self._proc.poll() is None
+
+    def run(self, lines: list[str]) -> bool:
+        """Apply one transaction; git's error (raised) when it refuses, nothing changed.
+        ``False``: this git has no transactions on stdin (older than 2.27)."""
+        proc = self._proc
+        assert proc.stdin is not None and proc.stdout is not None
+        script = "start\n" + "".join(f"{line}\n" for line in lines) + "prepare\ncommit\n"
+        try:
+            proc.stdin.write(script.encode())
+            proc.stdin.flush()
+            replies = [proc.stdout.readline() for _ in range(3)]
+        except OSError:
+            replies = [b""]
+        if replies == [b"start: ok\n", b"prepare: ok\n", b"commit: ok\n"]:
+            return True
+        # git refused and exited (it aborts the transaction as it dies): its words.
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        proc.wait()
+        self._errors.seek(0)
+        stderr = self._errors.read().decode("utf-8", "replace")
+        if "unknown command: start" in stderr:
+            return False
+        raise translate("update-ref", stderr)
+
+    def close(self) -> None:
+        """End the process (an open transaction, if any, is aborted by git)."""
+        proc = self._proc
+        with contextlib.suppress(OSError):
+            assert proc.stdin is not None
+            proc.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=2)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+        self._errors.close()
 
 
 def _parse_packed(text: str, prefix: str) -> dict[str, Ref]:
