@@ -3,10 +3,10 @@
 A commit is ``tree``, ``parent`` lines, ``author`` and ``committer`` (see ``identity``
 for who and when), a blank line and the message as given: a small, frozen format, so it
 is written here as a loose object like blobs and trees (``objects``) and a write spawns
-no ``commit-tree``. What ``commit-tree`` would do differently is left to it: signing
-(``commit.gpgSign``), an ``encoding`` header (``i18n.commitEncoding``), and messages it
-would alter or refuse (a NUL byte; a Unicode non-character, which its UTF-8 check
-rewrites as Latin-1).
+no ``commit-tree``. What ``commit-tree`` would do differently is left to it: an
+``encoding`` header (``i18n.commitEncoding``), and messages it would alter or refuse (a
+NUL byte; a Unicode non-character, which its UTF-8 check rewrites as Latin-1). It never
+signs unless told to (``-S``; ``commit.gpgSign`` is ``git commit``'s), and neither do we.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Commits:
         """Write a commit of ``tree`` on ``parents`` and return its id."""
         profile = self.identity.profile(author)
         encoding = profile.config.get("i18n.commitencoding")
-        if (profile.flag("commit.gpgsign") or _ODD_TEXT.search(message)
+        if (_ODD_TEXT.search(message)
                 or (encoding is not None and encoding.lower() not in ("utf-8", "utf8"))):
             return self.create_with_git(tree, parents, message, author)
         now, zone = self.identity.now()  # one instant for both, as git stamps them

@@ -37,6 +37,7 @@ _ENV_WORDS = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
               "PREFIX")
 _DATE = re.compile(r"@([0-9]+) ([+-])([0-9]{2})([0-9]{2})")
 _FALSE = ("false", "no", "off", "0", "")
+_TZ_SEEN = [os.environ.get("TZ")]  # what Python's clock last read its time zone from
 
 
 @dataclass
@@ -64,7 +65,6 @@ class Identity:
         self._files = (common_dir / "config", git_dir / "config.worktree")
         self._profiles: dict[tuple[object, ...], Profile] = {}
         self._lock = threading.Lock()
-        self._tz: str | None = os.environ.get("TZ")
 
     def profile(self, author: tuple[str, str] | None = None) -> Profile:
         """The identities and configuration in effect now (``author``: given explicitly)."""
@@ -156,8 +156,8 @@ class Identity:
     def now(self) -> tuple[int, str]:
         """Seconds since the epoch and the local UTC offset (``+HHMM``), as git stamps them."""
         tz = os.environ.get("TZ")
-        if tz != self._tz:  # git reads TZ at each start; Python once unless told
-            self._tz = tz
+        if tz != _TZ_SEEN[0]:  # git reads TZ at each start; Python once unless told
+            _TZ_SEEN[0] = tz
             time.tzset()
         now = int(time.time())
         offset = int(time.localtime(now).tm_gmtoff / 60)  # git truncates toward zero
