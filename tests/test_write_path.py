@@ -4,6 +4,7 @@ identity and date in them, ref transactions and their reflogs, the patched index
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from promptctl import Registry
-from promptctl.errors import GitError, RefLocked
+from promptctl.errors import Conflict, GitError, RefLocked
 from promptctl.git import Repo
 from promptctl.git.dircache import IndexFile, Unhandled
 
@@ -279,3 +280,83 @@ def test_registering_leaves_status_and_fsck_clean_with_staged_work_kept(repo_pat
     git(repo_path, "commit", "-qm", "notes")  # the cache tree git writes from is sound
     assert git(repo_path, "status", "--porcelain") == ""
     git(repo_path, "fsck", "--no-progress", "--strict")
+
+
+# -- a branch moved without a process ---------------------------------------------------------
+
+
+def _two_copies(tmp_path: Path, repo: Repo) -> tuple[Repo, Path]:
+    theirs = tmp_path / "theirs"
+    shutil.copytree(repo.root, theirs)
+    return repo, theirs
+
+
+def _state(path: Path) -> tuple[str, ...]:
+    """Refs, the branch's and HEAD's reflogs, byte for byte."""
+    dot = path / ".git"
+    found = [git(path, "for-each-ref", "--format=%(refname) %(objectname)")]
+    for name in ("refs/heads/main", "refs/heads/side", "HEAD"):
+        log = dot / "logs" / name
+        found.append(log.read_text() if log.exists() else "(no log)")
+    loose = dot / "refs" / "heads" / "main"
+    found.append(loose.read_text() if loose.exists() else "(packed)")
+    return tuple(found)
+
+
+@pytest.mark.parametrize("shape", ["loose", "packed", "side branch", "no reflogs",
+                                   "no reflogs but one exists", "always"])
+@pytest.mark.parametrize("reason", ["promptctl: v2", "  odd\treason \n with\r\nbreaks  ", "  ",
+                                    ""])
+def test_a_branch_moves_as_update_ref_moves_it(tmp_path: Path, repo: Repo, shape: str,
+                                               reason: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "@1700000777 +0100")
+    path = repo.root
+    git(path, "branch", "-M", "main")
+    (path / "f").write_text("y\n")
+    git(path, "commit", "-qam", "second")
+    old = git(path, "rev-parse", "HEAD").strip()
+    new = git(path, "commit-tree", "-p", old, "-m", "third", "HEAD^{tree}").strip()
+    branch = "refs/heads/main"
+    if shape == "packed":
+        git(path, "pack-refs", "--all")
+    if shape == "side branch":
+        git(path, "branch", "side")
+        branch = "refs/heads/side"
+    if shape.startswith("no reflogs"):
+        git(path, "config", "core.logAllRefUpdates", "false")
+        shutil.rmtree(path / ".git" / "logs")
+        if shape.endswith("exists"):
+            (path / ".git" / "logs" / "refs" / "heads").mkdir(parents=True)
+            (path / ".git" / "logs" / "refs" / "heads" / "main").touch()
+    if shape == "always":
+        git(path, "config", "core.logAllRefUpdates", "always")
+    ours, theirs = _two_copies(tmp_path, Repo.find(path))  # type: ignore[arg-type]
+    if not reason:
+        with pytest.raises(GitError, match="empty message"):
+            ours.ref_updates.move(branch, new, old, reason)
+        return
+    ours.ref_updates.move(branch, new, old, reason)
+    git(theirs, "update-ref", "-m", reason, branch, new, old)
+    assert _state(ours.root) == _state(theirs)
+    ours.close()
+
+
+def test_a_branch_move_refuses_a_held_lock_and_a_moved_branch(repo: Repo) -> None:
+    head = repo.refs.head()
+    assert head.ref is not None and head.commit is not None
+    tree = repo.objects.commit_tree(head.commit)
+    assert tree is not None
+    new = repo.commits.create(tree, (head.commit,), "next\n")
+    lock = repo.common_dir / f"{head.ref}.lock"
+    lock.touch()
+    with pytest.raises(RefLocked, match=re.escape(str(lock))):
+        repo.ref_updates.move(head.ref, new, head.commit, "locked")
+    lock.unlink()
+    with pytest.raises(Conflict, match="changed by someone else"):
+        repo.ref_updates.move(head.ref, new, new, "stale")
+    assert repo.refs.resolve(head.ref) == head.commit
+    assert not lock.exists()
+    repo.ref_updates.move(head.ref, new, head.commit, "fine")
+    assert git(repo.root, "rev-parse", "HEAD").strip() == new
+    git(repo.root, "fsck", "--no-progress")

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Conflict, PromptctlError
+from ..errors import Conflict, GitError, PromptctlError, RefLocked
 from .identity import Identity
 from .runner import Runner, translate
 
@@ -208,7 +210,13 @@ class RefUpdates:
             else:
                 lines.append(f"update {refname} {new} {old or ZERO_OID}")
         try:
-            if not self._in_session(lines, [name for name, _new, _old in changes]):
+            if len(changes) == 1 and changes[0][1] is not None and changes[0][2] is not None:
+                refname, new, old = changes[0]
+                if new is not None and old is not None and self._write_branch(
+                        refname, new, old, reason):
+                    return
+            # An empty reason goes to git, which refuses it, as it always has.
+            if not reason or not self._in_session(lines, [name for name, _, _ in changes]):
                 self._runner.run("update-ref", "-m", reason, "--stdin",
                                  input="\n".join(lines) + "\n")
         except PromptctlError:
@@ -247,33 +255,161 @@ class RefUpdates:
                 self._session = None
                 raise
 
-    def _logged(self, refname: str) -> bool:
-        """Would git write a reflog line for ``refname`` (or HEAD, on its branch)?"""
+    def _log_mode(self) -> str | None:
+        """``core.logAllRefUpdates`` as git reads it: ``always``, ``normal`` (heads,
+        remotes, notes, HEAD) or ``none``; ``None`` for a value git reads its own way."""
         assert self._identity is not None
         config = self._identity.profile().config
         if "core.logallrefupdates" not in config:
-            mode = "none" if self._bare else "normal"
-        else:
-            value = (config["core.logallrefupdates"] or "true").strip().lower()
-            if value == "always":
-                mode = "always"
-            elif value in ("false", "no", "off", "0", ""):
-                mode = "none"
-            elif value in ("true", "yes", "on", "1"):
-                mode = "normal"
-            else:
-                return True  # a value git reads its own way (or refuses): git's to apply
-        if mode == "always" or os.path.isfile(f"{self._refs.common_dir}/logs/{refname}"):
+            return "none" if self._bare else "normal"
+        value = (config["core.logallrefupdates"] or "true").strip().lower()
+        if value == "always":
+            return "always"
+        if value in ("false", "no", "off", "0", ""):
+            return "none"
+        return "normal" if value in ("true", "yes", "on", "1") else None
+
+    def _logs(self, refname: str, mode: str, folder: Path) -> bool:
+        """Would git append to (or make) the reflog of ``refname``, kept under ``folder``?"""
+        if mode == "always" or os.path.isfile(f"{folder}/logs/{refname}"):
             return True
-        if mode == "normal" and refname.startswith(_LOGGED_PREFIXES):
+        return mode == "normal" and refname.startswith(_LOGGED_PREFIXES)
+
+    def _logged(self, refname: str) -> bool:
+        """Would git write a reflog line for ``refname`` (or HEAD, on its branch)?"""
+        mode = self._log_mode()
+        if mode is None or self._logs(refname, mode, self._refs.common_dir):
             return True
-        head = _head_target(self._refs.git_dir)
-        return head == refname and (mode == "normal"
-                                    or os.path.isfile(f"{self._refs.git_dir}/logs/HEAD"))
+        return (_head_target(self._refs.git_dir) == refname
+                and self._logs("HEAD", mode, self._refs.git_dir))
+
+    def _write_branch(self, refname: str, new: str, old: str, reason: str) -> bool:
+        """Move a loose or packed branch as ``git update-ref`` does, without a process:
+        lock, compare, write, reflog lines (the branch's, and HEAD's when HEAD is on it),
+        rename. ``False`` (nothing done) for anything less plain: a setting or hook git
+        would apply (fsync, shared permissions, reference-transaction hook, another ref
+        store), a symbolic or odd ref, no identity for the reflog."""
+        identity = self._identity
+        mode = self._log_mode() if identity is not None else None
+        if (identity is None or mode is None or not refname.startswith("refs/heads/")
+                or not reason):  # git refuses an empty -m: let it say so
+            return False
+        config = identity.profile().config
+        if any(key in config for key in _GIT_ONLY_SETTINGS):
+            return False
+        common, git_dir = self._refs.common_dir, self._refs.git_dir
+        if os.path.lexists(f"{common}/hooks/reference-transaction"):
+            return False
+        try:
+            now, zone = identity.now()
+            who = identity.ident("committer", None, now, zone)
+        except PromptctlError:
+            return False  # git writes a reflog with a guessed identity: let it
+        path = f"{common}/{refname}"
+        lock = f"{path}.lock"
+        try:
+            info = os.lstat(path)
+            if not stat.S_ISREG(info.st_mode):
+                return False
+        except FileNotFoundError:
+            pass  # packed only: git writes the loose file, so do we
+        except OSError:
+            return False
+        fd = _lock(lock, refname, config.get("core.filesreflocktimeout"))
+        done = False
+        try:
+            current = self._read_locked(path, refname)
+            if current != old:
+                raise Conflict(f"{refname} was changed by someone else meanwhile; try again")
+            os.write(fd, f"{new}\n".encode())
+            os.close(fd)
+            fd = -1
+            message = _reflog_message(reason)
+            line = f"{old} {new} {who}{chr(9) if message else ''}{message}\n".encode()
+            logs = [(common, refname)] if self._logs(refname, mode, common) else []
+            if _head_target(git_dir) == refname and self._logs("HEAD", mode, git_dir):
+                logs.append((git_dir, "HEAD"))
+            for folder, name in logs:
+                log = f"{folder}/logs/{name}"
+                os.makedirs(os.path.dirname(log), exist_ok=True)
+                with open(log, "ab") as handle:
+                    handle.write(line)
+            os.replace(lock, path)
+            done = True
+        except OSError as exc:
+            raise GitError("update-ref", f"cannot update {refname}: "
+                           f"{exc.strerror or exc}") from exc
+        finally:
+            if fd >= 0:
+                os.close(fd)
+            if not done:
+                with contextlib.suppress(OSError):
+                    os.unlink(lock)
+        return True
+
+    def _read_locked(self, path: str, refname: str) -> str | None:
+        """The branch's value read under its lock: the loose file, else packed-refs."""
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(256).decode("ascii", "replace").strip()
+        except FileNotFoundError:
+            try:  # read afresh, not from the cache: this answer decides the swap
+                text = (self._refs.common_dir / "packed-refs").read_text(errors="replace")
+            except FileNotFoundError:
+                return None
+            packed = _parse_packed(text, refname).get(refname)
+            return packed.target if packed else None
+        if len(text) != 40 or text.startswith("ref:"):
+            raise Conflict(f"{refname} is not a plain branch; not moved")
+        return text
 
 
 # Refs git gives a reflog under core.logAllRefUpdates=true (the default with a work tree).
 _LOGGED_PREFIXES = ("refs/heads/", "refs/remotes/", "refs/notes/", "HEAD")
+
+
+# Settings under which git's ref writes do more than ``_write_branch`` does.
+_GIT_ONLY_SETTINGS = ("core.fsync", "core.fsyncmethod", "core.fsyncobjectfiles",
+                      "core.sharedrepository", "core.hookspath", "extensions.refstorage",
+                      "core.prefersymlinkrefs")
+_LOCK_RETRY_MS = 100  # core.filesRefLockTimeout's default
+
+
+def _lock(path: str, refname: str, timeout: str | None) -> int:
+    """Take ``path`` as git takes a ref lock: create it exclusively, retrying for
+    ``core.filesRefLockTimeout`` ms (100 by default) while someone else holds it."""
+    try:
+        wait_ms = int(timeout) if timeout is not None else _LOCK_RETRY_MS
+    except ValueError:
+        wait_ms = _LOCK_RETRY_MS
+    deadline = time.monotonic() + wait_ms / 1000
+    delay = 0.001
+    while True:
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            if wait_ms >= 0 and time.monotonic() >= deadline:
+                raise RefLocked("update-ref", f"cannot lock ref '{refname}': Unable to "
+                                f"create '{path}': File exists.") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+        except OSError as exc:
+            raise GitError("update-ref", f"cannot lock ref '{refname}': "
+                           f"{exc.strerror or exc}") from exc
+
+
+def _reflog_message(reason: str) -> str:
+    """``reason`` as git keeps it in a reflog (``copy_reflog_msg``): blanks (space, tab,
+    CR, LF) collapsed into one space, none leading or trailing."""
+    out = []
+    was_space = True
+    for char in reason:
+        space = char in " \t\n\r"
+        if space and was_space:
+            continue
+        was_space = space
+        out.append(" " if space else char)
+    return "".join(out).rstrip(" ")
 
 
 def _head_target(git_dir: Path) -> str | None:
