@@ -40,9 +40,10 @@ class Commits:
                 or (encoding is not None and encoding.lower() not in ("utf-8", "utf8"))):
             return self.create_with_git(tree, parents, message, author)
         now, zone = self.identity.now()  # one instant for both, as git stamps them
+        who = self.identity.ident
         body = "".join((f"tree {tree}\n", *(f"parent {p}\n" for p in parents),
-                        f"author {self.identity.ident('author', author, now, zone)}\n",
-                        f"committer {self.identity.ident('committer', author, now, zone)}\n",
+                        f"author {who('author', author, now, zone, profile)}\n",
+                        f"committer {who('committer', author, now, zone, profile)}\n",
                         "\n", message))
         return self._objects.write("commit", body.encode())
 

@@ -48,6 +48,7 @@ class Profile:
     names: dict[str, str | None]
     config: dict[str, str | None]
     explicit: dict[str, bool] = field(default_factory=dict)
+    key: tuple[object, ...] = ()
 
     def flag(self, key: str) -> bool:
         """True when config ``key`` (lower case) is set to a true value, as git reads a bool."""
@@ -75,29 +76,27 @@ class Identity:
                 if len(self._profiles) >= 64:
                     self._profiles.clear()
                 found = self._profiles[key] = self._read(author)
+                found.key = key
             return found
 
-    def key(self) -> tuple[object, ...]:
-        """What the answers depend on: changes when the environment or a config file does."""
-        return self._key(None)
-
-    def ident(self, role: str, author: tuple[str, str] | None, now: int,
-              zone: str) -> str:
+    def ident(self, role: str, author: tuple[str, str] | None, now: int, zone: str,
+              profile: Profile | None = None) -> str:
         """``Name <email> SECONDS +HHMM`` for ``role`` (``author`` or ``committer``), as
         ``git var GIT_AUTHOR_IDENT`` would print it; ``now`` and ``zone`` are the date
-        unless git's date variable for the role says otherwise."""
+        unless git's date variable for the role says otherwise. ``profile``: the one
+        :meth:`profile` gave for ``author`` just now."""
         date = os.environ.get(f"GIT_{role.upper()}_DATE")
         stamp = f"{now} {zone}"
         if date:
             stamp = _plain_date(date) or ""
-        name = self._name(role, author)
+        name = self._name(role, author, profile or self.profile(author))
         if name is None or not stamp:
             # A date git must parse, or an identity git must vouch for: git's answer.
             return self._git_var(role, author, with_date=True)
         return f"{name} {stamp}"
 
-    def _name(self, role: str, author: tuple[str, str] | None) -> str | None:
-        profile = self.profile(author)
+    def _name(self, role: str, author: tuple[str, str] | None,
+              profile: Profile) -> str | None:
         found = profile.names.get(role)
         if found is None:
             ident = self._git_var(role, author, with_date=False)  # raises as git does

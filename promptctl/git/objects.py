@@ -17,6 +17,7 @@ import hashlib
 import os
 import subprocess
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -26,6 +27,8 @@ from ..errors import GitError
 TREE_MODE = b"40000"
 BLOB_MODE = b"100644"
 EXEC_MODE = b"100755"
+
+_RECENT_BYTES = 4 << 20
 
 TreeEntry = tuple[bytes, bytes, bytes]
 """``(mode, name, 20-byte id)`` as a tree object stores them."""
@@ -39,9 +42,17 @@ class Objects:
         self._common_dir = common_dir
         self._catfile: subprocess.Popen[bytes] | None = None
         self._peeled: dict[str, str] = {}  # objects never change: nor does where they lead
+        # Objects this process wrote lately, by id: the next register reads its parent
+        # commit and trees (380 KB for a 10,000-prompt folder) back, and objects never
+        # change, so memory answers. Bounded in bytes.
+        self._recent: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self._recent_bytes = 0
+        self._sha1: tuple[tuple[int, int, int] | None, bool] | None = None
 
     def close(self) -> None:
         """Stop the cat-file process; the object stays usable and restarts it on demand."""
+        self._recent.clear()
+        self._recent_bytes = 0
         if self._catfile is not None:
             with contextlib.suppress(OSError):
                 assert self._catfile.stdin is not None
@@ -66,6 +77,9 @@ class Objects:
         """``(id, type, content)`` of the object ``spec`` names, or ``None``."""
         if "\n" in spec:
             return None  # one spec per line: a newline would desynchronize the batch
+        recent = self._recent.get(spec)
+        if recent is not None:
+            return spec, recent[0], recent[1]
         proc = self._catfile
         if proc is None or proc.poll() is not None:
             proc = self._catfile = subprocess.Popen(
@@ -149,22 +163,34 @@ class Objects:
             raise GitError("write", "SHA-256 repositories are not supported for writing yet")
         raw = f"{kind} {len(data)}\0".encode() + data
         oid = hashlib.sha1(raw).hexdigest()
-        folder = self._common_dir / "objects" / oid[:2]
-        target = folder / oid[2:]
-        if target.exists():
+        self._remember(oid, kind, data)
+        folder = f"{self._common_dir}/objects/{oid[:2]}"
+        target = f"{folder}/{oid[2:]}"
+        if os.path.exists(target):
             return oid
-        temp = folder / f"tmp_obj_promptctl_{os.getpid()}_{oid[2:8]}"
+        temp = f"{folder}/tmp_obj_promptctl_{os.getpid()}_{oid[2:8]}"
         try:
-            folder.mkdir(exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder)
             with open(temp, "wb") as handle:
                 handle.write(zlib.compress(raw, 1))  # git's own core.looseCompression default
             os.chmod(temp, 0o444)
             os.replace(temp, target)
         except OSError as exc:
             with contextlib.suppress(OSError):
-                temp.unlink()
+                os.unlink(temp)
+            self._recent.pop(oid, None)
             raise GitError("write", f"cannot store an object: {exc.strerror or exc}") from exc
         return oid
+
+    def _remember(self, oid: str, kind: str, data: bytes) -> None:
+        if oid in self._recent or len(data) > _RECENT_BYTES // 4:
+            return
+        self._recent[oid] = (kind, data)
+        self._recent_bytes += len(data)
+        while self._recent_bytes > _RECENT_BYTES:
+            _, (_, dropped) = self._recent.popitem(last=False)
+            self._recent_bytes -= len(dropped)
 
     def empty_tree(self) -> str:
         """The id of the empty tree, written: a commit must not name a tree the repo lacks."""
@@ -177,11 +203,21 @@ class Objects:
 
     def sha1(self) -> bool:
         """True unless the repository's config asks for SHA-256 object names."""
+        path = self._common_dir / "config"
         try:
-            config = (self._common_dir / "config").read_text(errors="replace")
+            st = path.stat()
+            stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            stamp = None
+        if self._sha1 is not None and self._sha1[0] == stamp:
+            return self._sha1[1]
+        try:
+            config = path.read_text(errors="replace")
         except OSError:
             return True
-        return "objectformat=sha256" not in config.lower().replace(" ", "")
+        found = "objectformat=sha256" not in config.lower().replace(" ", "")
+        self._sha1 = (stamp, found)
+        return found
 
     def _read_tree(self, oid: str) -> bytes | None:
         found = self.read(oid)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Conflict, GitError, PromptctlError, RefLocked
-from .identity import Identity
+from .identity import Identity, Profile
 from .runner import Runner, translate
 
 ZERO_OID = "0" * 40  # what git writes for "no object"
@@ -233,9 +233,12 @@ class RefUpdates:
     def _in_session(self, lines: list[str], refnames: list[str]) -> bool:
         """Run the transaction in the long-lived process if no reflog line is due (True:
         done); a failure raises git's error, with nothing changed."""
-        if self._identity is None or self._no_session or any(map(self._logged, refnames)):
+        if self._identity is None or self._no_session:
             return False
-        key = self._identity.key()
+        profile = self._identity.profile()
+        if any(self._logged(name, profile) for name in refnames):
+            return False
+        key = profile.key
         with self._lock:
             session = self._session
             if session is not None and (session.key != key or not session.alive()):
@@ -255,11 +258,10 @@ class RefUpdates:
                 self._session = None
                 raise
 
-    def _log_mode(self) -> str | None:
+    def _log_mode(self, profile: Profile) -> str | None:
         """``core.logAllRefUpdates`` as git reads it: ``always``, ``normal`` (heads,
         remotes, notes, HEAD) or ``none``; ``None`` for a value git reads its own way."""
-        assert self._identity is not None
-        config = self._identity.profile().config
+        config = profile.config
         if "core.logallrefupdates" not in config:
             return "none" if self._bare else "normal"
         value = (config["core.logallrefupdates"] or "true").strip().lower()
@@ -275,9 +277,9 @@ class RefUpdates:
             return True
         return mode == "normal" and refname.startswith(_LOGGED_PREFIXES)
 
-    def _logged(self, refname: str) -> bool:
+    def _logged(self, refname: str, profile: Profile) -> bool:
         """Would git write a reflog line for ``refname`` (or HEAD, on its branch)?"""
-        mode = self._log_mode()
+        mode = self._log_mode(profile)
         if mode is None or self._logs(refname, mode, self._refs.common_dir):
             return True
         return (_head_target(self._refs.git_dir) == refname
@@ -290,11 +292,13 @@ class RefUpdates:
         would apply (fsync, shared permissions, reference-transaction hook, another ref
         store), a symbolic or odd ref, no identity for the reflog."""
         identity = self._identity
-        mode = self._log_mode() if identity is not None else None
-        if (identity is None or mode is None or not refname.startswith("refs/heads/")
-                or not reason):  # git refuses an empty -m: let it say so
+        if identity is None or not refname.startswith("refs/heads/") or not reason:
+            return False  # (git refuses an empty -m: let it say so)
+        profile = identity.profile()
+        mode = self._log_mode(profile)
+        if mode is None:
             return False
-        config = identity.profile().config
+        config = profile.config
         if any(key in config for key in _GIT_ONLY_SETTINGS):
             return False
         common, git_dir = self._refs.common_dir, self._refs.git_dir
@@ -302,7 +306,7 @@ class RefUpdates:
             return False
         try:
             now, zone = identity.now()
-            who = identity.ident("committer", None, now, zone)
+            who = identity.ident("committer", None, now, zone, profile)
         except PromptctlError:
             return False  # git writes a reflog with a guessed identity: let it
         path = f"{common}/{refname}"
