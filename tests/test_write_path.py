@@ -205,16 +205,27 @@ FILES = {"a.txt": "a\n", "prompts/x.yaml": "template: x\n", "prompts/y.yaml": "t
          "prompts/team/z.yaml": "template: z\n", "zz/deep/er/f": "f\n", "prompts.txt": "p\n"}
 
 
-@pytest.mark.parametrize("path", ["prompts/x.yaml", "prompts/team/z.yaml", "a.txt"])
+@pytest.mark.parametrize("path", ["prompts/x.yaml", "prompts/team/z.yaml", "a.txt",
+                                  "prompts/new.yaml", "prompts/aaa/b.yaml", "0first",
+                                  "zzz.yaml", "prompts/team/zz.yaml"])
 def test_patched_index_is_the_one_update_index_writes(tmp_path: Path, path: str) -> None:
     repo = _tracked(tmp_path, FILES)
     theirs = tmp_path / "theirs"
     shutil.copytree(repo, theirs)
     blob = git(repo, "rev-parse", "HEAD:zz/deep/er/f").strip()
     IndexFile(repo / ".git").patch(path, "100644", blob)
-    git(theirs, "update-index", "--cacheinfo", f"100644,{blob},{path}")
+    git(theirs, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
     assert (repo / ".git" / "index").read_bytes() == (theirs / ".git" / "index").read_bytes()
     assert git(repo, "ls-files", "--stage") == git(theirs, "ls-files", "--stage")
+
+
+def test_a_file_where_the_index_has_a_folder_is_left_to_git(tmp_path: Path) -> None:
+    repo = _tracked(tmp_path, FILES)
+    blob = git(repo, "rev-parse", "HEAD:a.txt").strip()
+    for path in ("a.txt/inside", "prompts", "prompts/team"):
+        with pytest.raises(Unhandled):
+            IndexFile(repo / ".git").patch(path, "100644", blob)
+    assert not (repo / ".git" / "index.lock").exists()
 
 
 def test_index_entries_read_as_ls_files_lists_them(tmp_path: Path) -> None:
@@ -228,7 +239,9 @@ def test_index_entries_read_as_ls_files_lists_them(tmp_path: Path) -> None:
         index.entry("prompts/team")  # a folder: ls-files lists what is inside
 
 
-def test_a_racy_entry_is_smudged_so_a_same_second_edit_stays_visible(tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", ["prompts/x.yaml", "prompts/new.yaml", "0first"])
+def test_a_racy_entry_is_smudged_so_a_same_second_edit_stays_visible(tmp_path: Path,
+                                                                      target: str) -> None:
     repo = _tracked(tmp_path, FILES)
     git(repo, "config", "core.trustctime", "false")
     future = int(time.time()) + 100
@@ -238,7 +251,7 @@ def test_a_racy_entry_is_smudged_so_a_same_second_edit_stays_visible(tmp_path: P
     edited.write_text("b\n")  # same size, same mtime: only content tells them apart
     os.utime(edited, (future, future))
     blob = git(repo, "rev-parse", "HEAD:prompts/y.yaml").strip()
-    IndexFile(repo / ".git").patch("prompts/x.yaml", "100644", blob)
+    IndexFile(repo / ".git").patch(target, "100644", blob)
     os.utime(repo / ".git" / "index", (future + 10, future + 10))  # time passes
     assert " M a.txt" in git(repo, "status", "--porcelain").splitlines()
 

@@ -10,7 +10,8 @@ the caller asks git:
   undo) extensions: no split index, sparse index, untracked cache, fsmonitor or
   end-of-entries extension, and no ``GIT_INDEX_FILE``;
 * a patch replaces one existing stage-0 entry of a regular file without extended or
-  assume-valid flags, keeping its mode: a new file or a conflict goes to git.
+  assume-valid flags, keeping its mode, or adds a new one where git sorts it; a
+  conflict, or a file where the index has a folder (or the other way round), goes to git.
 
 A patch does what ``git update-index --cacheinfo MODE,BLOB,PATH`` does: the entry gets
 the blob and zeroed stat data (so git compares content on its next look), the cache
@@ -50,6 +51,7 @@ class _Layout:
     data: bytes
     entries: dict[bytes, int]  # stage-0 path -> entry offset
     names: list[bytes]  # every entry's path, in the index's (sorted) order
+    offsets: list[int]  # where each of those entries starts
     conflicts: set[bytes]  # paths with entries at stages 1-3
     extensions: int  # offset of the first extension (or of the checksum)
     newest_mtime: int  # the largest entry mtime (seconds): racy entries need one this new
@@ -84,9 +86,9 @@ class IndexFile:
         return f"{mode:06o}", data[at + 40:at + 60].hex()
 
     def patch(self, path: str, mode: str, blob: str) -> None:
-        """Set the existing stage-0 entry of ``path`` to ``(mode, blob)`` as
-        ``update-index --cacheinfo`` would; :class:`Unhandled` (nothing written) when
-        git must do it, :class:`RefLocked` when ``index.lock`` is held."""
+        """Set the stage-0 entry of ``path`` to ``(mode, blob)`` (added if new) as
+        ``update-index --add --cacheinfo`` would; :class:`Unhandled` (nothing written)
+        when git must do it, :class:`RefLocked` when ``index.lock`` is held."""
         if "GIT_INDEX_FILE" in os.environ:
             raise Unhandled("GIT_INDEX_FILE")
         lock = self.path.with_name("index.lock")
@@ -126,8 +128,10 @@ class IndexFile:
         layout = self._layout(data)
         name = path.encode("utf-8", "surrogateescape")
         at = layout.entries.get(name)
-        if at is None or name in layout.conflicts or mode not in _REGULAR:
-            raise Unhandled("not one existing entry")
+        if name in layout.conflicts or mode not in _REGULAR:
+            raise Unhandled("a conflict, or not a regular file")
+        if at is None:
+            return self._inserted(layout, index_mtime, name, mode, blob)
         old_mode, = struct.unpack_from(">I", data, at + 24)
         flags, = struct.unpack_from(">H", data, at + 60)
         if old_mode != mode or flags & (_EXTENDED | _ASSUME_VALID):
@@ -141,9 +145,37 @@ class IndexFile:
         out += hashlib.sha1(out).digest()
         patched = bytes(out)
         # The entries kept their places: the new bytes have the same layout.
-        self._cached = _Layout(patched, layout.entries, layout.names, layout.conflicts,
-                               layout.extensions, layout.newest_mtime)
+        self._cached = _Layout(patched, layout.entries, layout.names, layout.offsets,
+                               layout.conflicts, layout.extensions, layout.newest_mtime)
         return patched
+
+    def _inserted(self, layout: _Layout, index_mtime: int, name: bytes, mode: int,
+                  blob: bytes) -> bytes:
+        """The index with a new entry for ``name``, where git sorts it."""
+        folders = name.split(b"/")[:-1]
+        parents = [b"/".join(folders[:i]) for i in range(1, len(folders) + 1)]
+        if (len(name) >= 0xFFF or _holds_below(layout, name)
+                or any(parent in layout.entries or parent in layout.conflicts
+                       for parent in parents)):
+            raise Unhandled("a file where a folder is, or the other way round")
+        data = layout.data
+        at = bisect.bisect_left(layout.names, name)
+        where = layout.offsets[at] if at < len(layout.offsets) else layout.extensions
+        entry = bytes(24) + struct.pack(">I", mode) + bytes(12) + blob + \
+            struct.pack(">H", len(name)) + name
+        entry += bytes(8 - len(entry) % 8)  # NUL-padded to a multiple of 8, at least one
+        out = bytearray(data[:where])
+        out[8:12] = struct.pack(">I", len(layout.names) + 1)
+        if layout.newest_mtime >= index_mtime:
+            _smudge_racy(out, index_mtime, at)
+        tail = bytearray(data[where:layout.extensions])
+        if layout.newest_mtime >= index_mtime and tail:
+            _smudge_racy(tail, index_mtime, len(layout.names) - at, start=0)
+        out += entry + tail
+        out += _invalidated(data[layout.extensions:-20], name)
+        out += hashlib.sha1(out).digest()
+        self._cached = None  # the entries moved: the next read walks them again
+        return bytes(out)
 
     def _layout(self, data: bytes) -> _Layout:
         cached = self._cached
@@ -165,6 +197,7 @@ def _parse(data: bytes) -> _Layout:
         raise Unhandled("no checksum, or a wrong one")
     entries: dict[bytes, int] = {}
     names: list[bytes] = []
+    offsets: list[int] = []
     conflicts: set[bytes] = set()
     newest = 0
     at = 12
@@ -179,6 +212,7 @@ def _parse(data: bytes) -> _Layout:
                 length = data.index(b"\0", start) - start
             name = data[start:start + length]
             names.append(name)
+            offsets.append(at)
             if flags & _STAGE:
                 conflicts.add(name)
             else:
@@ -202,7 +236,7 @@ def _parse(data: bytes) -> _Layout:
         raise Unhandled("extensions do not end at the checksum")
     if names != sorted(names):
         raise Unhandled("entries out of order")  # git would refuse it
-    return _Layout(data, entries, names, conflicts, extensions, newest)
+    return _Layout(data, entries, names, offsets, conflicts, extensions, newest)
 
 
 def _holds_below(layout: _Layout, name: bytes) -> bool:
@@ -212,11 +246,14 @@ def _holds_below(layout: _Layout, name: bytes) -> bool:
     return at < len(layout.names) and layout.names[at].startswith(folder)
 
 
-def _smudge_racy(entries: bytearray, index_mtime: int) -> None:
+def _smudge_racy(entries: bytearray, index_mtime: int, count: int | None = None,
+                 start: int = 12) -> None:
     """Zero the size of every entry modified no earlier than the index was written (git's
-    racy-clean rule, by the second: a superset of git's, which is always safe)."""
-    count, = struct.unpack_from(">I", entries, 8)
-    at = 12
+    racy-clean rule, by the second: a superset of git's, which is always safe).
+    ``entries`` holds ``count`` entries from ``start`` (default: a whole index)."""
+    if count is None:
+        count, = struct.unpack_from(">I", entries, 8)
+    at = start
     for _ in range(count):
         mtime, = struct.unpack_from(">I", entries, at + 8)
         mode, = struct.unpack_from(">I", entries, at + 24)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import subprocess
 import zlib
 from collections import OrderedDict
@@ -29,6 +30,7 @@ BLOB_MODE = b"100644"
 EXEC_MODE = b"100755"
 
 _RECENT_BYTES = 4 << 20
+_IMMUTABLE = re.compile(r"[0-9a-f]{40}(:|$)")  # an object id, or a path in one
 
 TreeEntry = tuple[bytes, bytes, bytes]
 """``(mode, name, 20-byte id)`` as a tree object stores them."""
@@ -42,10 +44,11 @@ class Objects:
         self._common_dir = common_dir
         self._catfile: subprocess.Popen[bytes] | None = None
         self._peeled: dict[str, str] = {}  # objects never change: nor does where they lead
-        # Objects this process wrote lately, by id: the next register reads its parent
-        # commit and trees (380 KB for a 10,000-prompt folder) back, and objects never
-        # change, so memory answers. Bounded in bytes.
-        self._recent: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        # Objects this process wrote or read lately, by id or by "<id>:<path>" (a path in
+        # a named commit never changes either): a register reads its parent commit and
+        # trees (380 KB for a 10,000-prompt folder) back, and the new version's file
+        # twice more. Objects never change, so memory answers. Bounded in bytes.
+        self._recent: OrderedDict[str, tuple[str, str, bytes]] = OrderedDict()
         self._recent_bytes = 0
         self._sha1: tuple[tuple[int, int, int] | None, bool] | None = None
 
@@ -79,7 +82,8 @@ class Objects:
             return None  # one spec per line: a newline would desynchronize the batch
         recent = self._recent.get(spec)
         if recent is not None:
-            return spec, recent[0], recent[1]
+            self._recent.move_to_end(spec)
+            return recent
         proc = self._catfile
         if proc is None or proc.poll() is not None:
             proc = self._catfile = subprocess.Popen(
@@ -100,7 +104,10 @@ class Objects:
         except (OSError, ValueError) as exc:
             self.close()
             raise GitError("cat-file", f"reading {spec} failed: {exc}") from exc
-        return header[0].decode(), header[1].decode(), data
+        found = header[0].decode(), header[1].decode(), data
+        if _IMMUTABLE.match(spec):
+            self._remember(spec, found)
+        return found
 
     def read_blob(self, commit: str, path: str) -> bytes | None:
         """The content of ``path`` at ``commit``, or ``None`` when it is not there."""
@@ -163,7 +170,7 @@ class Objects:
             raise GitError("write", "SHA-256 repositories are not supported for writing yet")
         raw = f"{kind} {len(data)}\0".encode() + data
         oid = hashlib.sha1(raw).hexdigest()
-        self._remember(oid, kind, data)
+        self._remember(oid, (oid, kind, data))
         folder = f"{self._common_dir}/objects/{oid[:2]}"
         target = f"{folder}/{oid[2:]}"
         if os.path.exists(target):
@@ -183,13 +190,20 @@ class Objects:
             raise GitError("write", f"cannot store an object: {exc.strerror or exc}") from exc
         return oid
 
-    def _remember(self, oid: str, kind: str, data: bytes) -> None:
-        if oid in self._recent or len(data) > _RECENT_BYTES // 4:
+    def remember_path(self, commit: str, path: str, blob: str) -> None:
+        """Note that ``commit`` (just made) holds ``blob`` at ``path``, so that reading
+        ``<commit>:<path>`` back is answered from memory when the blob is there."""
+        found = self._recent.get(blob)
+        if found is not None:
+            self._remember(f"{commit}:{path}", found)
+
+    def _remember(self, spec: str, found: tuple[str, str, bytes]) -> None:
+        if spec in self._recent or len(found[2]) > _RECENT_BYTES // 4:
             return
-        self._recent[oid] = (kind, data)
-        self._recent_bytes += len(data)
+        self._recent[spec] = found
+        self._recent_bytes += len(found[2])
         while self._recent_bytes > _RECENT_BYTES:
-            _, (_, dropped) = self._recent.popitem(last=False)
+            _, (_, _, dropped) = self._recent.popitem(last=False)
             self._recent_bytes -= len(dropped)
 
     def empty_tree(self) -> str:

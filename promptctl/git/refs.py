@@ -2,9 +2,12 @@
 
 :class:`Refs` reads HEAD, loose refs and ``packed-refs`` straight from the files, with no
 process: a load reads a branch and an alias tag or two, and spawning git for that would
-cost more than the whole rest of the load. :class:`RefUpdates` moves refs through
-``git update-ref --stdin``, one all-or-nothing transaction whose every line names the
-value the ref must still have, so nothing anyone else wrote meanwhile is overwritten.
+cost more than the whole rest of the load. :class:`RefUpdates` moves refs in
+all-or-nothing transactions whose every change names the value the ref must still have,
+so nothing anyone else wrote meanwhile is overwritten: through one long-lived ``git
+update-ref --stdin`` when no reflog line is due (alias tags and the alias log), a plain
+branch written here exactly as ``update-ref`` writes it (a register), and anything else
+through a ``git update-ref`` of its own.
 """
 
 from __future__ import annotations

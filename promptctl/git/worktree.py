@@ -62,7 +62,7 @@ class Worktree:
             self._runner.run("update-index", "--force-remove", "--", path)
             return
         with contextlib.suppress(Unhandled):
-            # An existing entry patched in place, as update-index would leave it.
+            # Patched in place (or added), as update-index would leave it.
             self._index.patch(path, entry[0], entry[1])
             return
         self._runner.run("update-index", "--add", "--cacheinfo", f"{entry[0]},{entry[1]},{path}")
