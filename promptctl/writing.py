@@ -88,6 +88,7 @@ def build_commit(writer: Writer, parent: str | None, path: str, data: bytes, mes
         message = with_record(message, record(blob, tree))
     commit = writer.repo.commits.create(tree, (parent,) if parent else (), message,
                                         writer.author)
+    objects.remember_path(commit, path, blob)  # read back at once: the index, the answer
     return Commit(commit, parent, path, data, blob)
 
 

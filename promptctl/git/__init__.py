@@ -7,7 +7,8 @@ A :class:`Repo` is assembled from parts held as attributes, each a module of its
   process, blobs and trees written in Python;
 * ``runner`` (:class:`~.runner.Runner`): runs git; the one place git's words are read;
 * ``ref_updates`` (:class:`~.refs.RefUpdates`): refs moved by compare-and-swap;
-* ``commits`` (:class:`~.commits.Commits`): commit and tag objects;
+* ``commits`` (:class:`~.commits.Commits`): commit and tag objects, written in Python;
+* ``identity`` (:class:`~.identity.Identity`): who writes and the config a write obeys;
 * ``history`` (:class:`~.history.History`): walks, diffs, ancestry, deepening a shallow clone;
 * ``worktree`` (:class:`~.worktree.Worktree`): the user's index and files, one path at a time;
 * ``remotes`` (:class:`~.remotes.Remotes`): fetch, push, ls-remote, partial clones;
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from .commits import Commits
 from .history import History
+from .identity import Identity
 from .objects import Objects
 from .records import Records
 from .refs import Refs, RefUpdates
@@ -99,8 +101,10 @@ class Repo:
         return self.root == self.git_dir
 
     def close(self) -> None:
-        """Stop the helper process; the repository stays usable and restarts it on demand."""
+        """Stop the helper processes; the repository stays usable and restarts them on demand."""
         self.objects.close()
+        if "ref_updates" in self.__dict__:
+            self.ref_updates.close()
 
     def keep_packed(self) -> None:
         """After a write: pack loose refs and objects once they pile up, as git's own
@@ -134,12 +138,17 @@ class Repo:
     @functools.cached_property
     def ref_updates(self) -> RefUpdates:
         """Moves refs by compare-and-swap."""
-        return RefUpdates(self.runner, self.refs)
+        return RefUpdates(self.runner, self.refs, self.identity, bare=self.bare)
+
+    @functools.cached_property
+    def identity(self) -> Identity:
+        """Who writes, and the configuration, read once per environment."""
+        return Identity(self.runner, self.git_dir, self.common_dir)
 
     @functools.cached_property
     def commits(self) -> Commits:
         """Writes commit and tag objects."""
-        return Commits(self.runner, self.objects)
+        return Commits(self.runner, self.objects, self.identity)
 
     @functools.cached_property
     def history(self) -> History:
@@ -149,7 +158,7 @@ class Repo:
     @functools.cached_property
     def worktree(self) -> Worktree:
         """The user's index and files (a bare repository has none: do not ask)."""
-        return Worktree(self.runner, self.root)
+        return Worktree(self.runner, self.root, self.git_dir)
 
     @functools.cached_property
     def remotes(self) -> Remotes:

@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import subprocess
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -26,6 +28,9 @@ from ..errors import GitError
 TREE_MODE = b"40000"
 BLOB_MODE = b"100644"
 EXEC_MODE = b"100755"
+
+_RECENT_BYTES = 4 << 20
+_IMMUTABLE = re.compile(r"[0-9a-f]{40}(:|$)")  # an object id, or a path in one
 
 TreeEntry = tuple[bytes, bytes, bytes]
 """``(mode, name, 20-byte id)`` as a tree object stores them."""
@@ -39,9 +44,18 @@ class Objects:
         self._common_dir = common_dir
         self._catfile: subprocess.Popen[bytes] | None = None
         self._peeled: dict[str, str] = {}  # objects never change: nor does where they lead
+        # Objects this process wrote or read lately, by id or by "<id>:<path>" (a path in
+        # a named commit never changes either): a register reads its parent commit and
+        # trees (380 KB for a 10,000-prompt folder) back, and the new version's file
+        # twice more. Objects never change, so memory answers. Bounded in bytes.
+        self._recent: OrderedDict[str, tuple[str, str, bytes]] = OrderedDict()
+        self._recent_bytes = 0
+        self._sha1: tuple[tuple[int, int, int] | None, bool] | None = None
 
     def close(self) -> None:
         """Stop the cat-file process; the object stays usable and restarts it on demand."""
+        self._recent.clear()
+        self._recent_bytes = 0
         if self._catfile is not None:
             with contextlib.suppress(OSError):
                 assert self._catfile.stdin is not None
@@ -66,6 +80,10 @@ class Objects:
         """``(id, type, content)`` of the object ``spec`` names, or ``None``."""
         if "\n" in spec:
             return None  # one spec per line: a newline would desynchronize the batch
+        recent = self._recent.get(spec)
+        if recent is not None:
+            self._recent.move_to_end(spec)
+            return recent
         proc = self._catfile
         if proc is None or proc.poll() is not None:
             proc = self._catfile = subprocess.Popen(
@@ -86,7 +104,10 @@ class Objects:
         except (OSError, ValueError) as exc:
             self.close()
             raise GitError("cat-file", f"reading {spec} failed: {exc}") from exc
-        return header[0].decode(), header[1].decode(), data
+        found = header[0].decode(), header[1].decode(), data
+        if _IMMUTABLE.match(spec):
+            self._remember(spec, found)
+        return found
 
     def read_blob(self, commit: str, path: str) -> bytes | None:
         """The content of ``path`` at ``commit``, or ``None`` when it is not there."""
@@ -149,22 +170,41 @@ class Objects:
             raise GitError("write", "SHA-256 repositories are not supported for writing yet")
         raw = f"{kind} {len(data)}\0".encode() + data
         oid = hashlib.sha1(raw).hexdigest()
-        folder = self._common_dir / "objects" / oid[:2]
-        target = folder / oid[2:]
-        if target.exists():
+        self._remember(oid, (oid, kind, data))
+        folder = f"{self._common_dir}/objects/{oid[:2]}"
+        target = f"{folder}/{oid[2:]}"
+        if os.path.exists(target):
             return oid
-        temp = folder / f"tmp_obj_promptctl_{os.getpid()}_{oid[2:8]}"
+        temp = f"{folder}/tmp_obj_promptctl_{os.getpid()}_{oid[2:8]}"
         try:
-            folder.mkdir(exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder)
             with open(temp, "wb") as handle:
                 handle.write(zlib.compress(raw, 1))  # git's own core.looseCompression default
             os.chmod(temp, 0o444)
             os.replace(temp, target)
         except OSError as exc:
             with contextlib.suppress(OSError):
-                temp.unlink()
+                os.unlink(temp)
+            self._recent.pop(oid, None)
             raise GitError("write", f"cannot store an object: {exc.strerror or exc}") from exc
         return oid
+
+    def remember_path(self, commit: str, path: str, blob: str) -> None:
+        """Note that ``commit`` (just made) holds ``blob`` at ``path``, so that reading
+        ``<commit>:<path>`` back is answered from memory when the blob is there."""
+        found = self._recent.get(blob)
+        if found is not None:
+            self._remember(f"{commit}:{path}", found)
+
+    def _remember(self, spec: str, found: tuple[str, str, bytes]) -> None:
+        if spec in self._recent or len(found[2]) > _RECENT_BYTES // 4:
+            return
+        self._recent[spec] = found
+        self._recent_bytes += len(found[2])
+        while self._recent_bytes > _RECENT_BYTES:
+            _, (_, _, dropped) = self._recent.popitem(last=False)
+            self._recent_bytes -= len(dropped)
 
     def empty_tree(self) -> str:
         """The id of the empty tree, written: a commit must not name a tree the repo lacks."""
@@ -177,11 +217,21 @@ class Objects:
 
     def sha1(self) -> bool:
         """True unless the repository's config asks for SHA-256 object names."""
+        path = self._common_dir / "config"
         try:
-            config = (self._common_dir / "config").read_text(errors="replace")
+            st = path.stat()
+            stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            stamp = None
+        if self._sha1 is not None and self._sha1[0] == stamp:
+            return self._sha1[1]
+        try:
+            config = path.read_text(errors="replace")
         except OSError:
             return True
-        return "objectformat=sha256" not in config.lower().replace(" ", "")
+        found = "objectformat=sha256" not in config.lower().replace(" ", "")
+        self._sha1 = (stamp, found)
+        return found
 
     def _read_tree(self, oid: str) -> bytes | None:
         found = self.read(oid)

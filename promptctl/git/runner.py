@@ -91,6 +91,16 @@ class Runner:
                 proc.kill()
                 proc.wait()
 
+    def start(self, *args: str, stderr: IO[bytes]) -> subprocess.Popen[bytes]:
+        """Start a long-lived ``git ARGS`` fed through its stdin (stderr into ``stderr``,
+        a file: a pipe nobody reads could fill and stall it)."""
+        try:
+            return subprocess.Popen(["git", *args], cwd=self.cwd, stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=stderr,
+                                    env=_environment(None))
+        except OSError as exc:
+            raise GitError(_command_name(args), exc.strerror or str(exc)) from exc
+
     def network(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run a git command that talks to a remote; the caller reads its exit code."""
         # No password prompts; and only these transports, whatever git's config allows

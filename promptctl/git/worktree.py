@@ -1,9 +1,10 @@
 """The user's working tree and index: read and touched one file at a time, never more.
 
 A register changes exactly one path here, ``prompts/<name>.yaml``: its index entry (the
-user's other staged work stays staged) and its file, written under a temporary name and
-renamed into place. Every change can be undone, so a write that fails half way leaves
-the file and the index as they were (see ``writing``).
+user's other staged work stays staged; read and patched in place by ``dircache`` where it
+can, else by ``git ls-files`` / ``git update-index``) and its file, written under a
+temporary name and renamed into place. Every change can be undone, so a write that fails
+half way leaves the file and the index as they were (see ``writing``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import stat
 from pathlib import Path
 
 from ..errors import Conflict, GitError, PromptctlError
+from .dircache import IndexFile, Unhandled
 from .runner import Runner
 
 FILE_MODE = "100644"
@@ -22,16 +24,19 @@ FILE_MODE = "100644"
 class Worktree:
     """The working tree and index of a non-bare repository."""
 
-    def __init__(self, runner: Runner, root: Path) -> None:
+    def __init__(self, runner: Runner, root: Path, git_dir: Path | None = None) -> None:
         self._runner = runner
         self.root = root
+        self._index = IndexFile(git_dir if git_dir is not None else root / ".git")
 
     def staged(self, path: str) -> tuple[str, str] | None:
         """``(mode, blob)`` of ``path`` in the user's index (``None``: not in the index).
 
-        A path in a merge conflict gives ``("conflict", "")``. Much cheaper than
-        ``status``, which stats the whole working tree.
+        A path in a merge conflict gives ``("conflict", "")``. Read from the index file
+        when ``dircache`` knows its shape, else from ``git ls-files``.
         """
+        with contextlib.suppress(Unhandled):
+            return self._index.entry(path)
         out = self._runner.run_bytes("ls-files", "--stage", "-z", "--", f":(literal){path}")
         entries = [e for e in out.split(b"\0") if e]
         if not entries:
@@ -55,9 +60,12 @@ class Worktree:
         """Set the index entry of ``path`` to ``(mode, blob)``, or remove it (``None``)."""
         if entry is None:
             self._runner.run("update-index", "--force-remove", "--", path)
-        else:
-            self._runner.run("update-index", "--add", "--cacheinfo",
-                             f"{entry[0]},{entry[1]},{path}")
+            return
+        with contextlib.suppress(Unhandled):
+            # Patched in place (or added), as update-index would leave it.
+            self._index.patch(path, entry[0], entry[1])
+            return
+        self._runner.run("update-index", "--add", "--cacheinfo", f"{entry[0]},{entry[1]},{path}")
 
     def write(self, path: str, data: bytes | None, mode: str = FILE_MODE) -> None:
         """Make the user's copy of ``path`` hold ``data`` (``None``: remove it), atomically."""
