@@ -1,5 +1,5 @@
 """``python -m promptctl``: the same as the ``promptctl`` command."""
 
-from .cli import main
+from .cli import entry
 
-main()
+entry()

@@ -15,10 +15,10 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..errors import InvalidInput, MissingVariables
+from ..errors import InvalidInput
 from ..formats.promptfile import PromptContent
 from ..formats.update import KEEP, PromptUpdate
-from . import completion, views
+from . import completion, fast, views
 from .help import Command
 from .state import parse_pairs, state
 
@@ -173,22 +173,7 @@ def load(
       promptctl load support/summarize/3 --var ticket="Checkout fails" --var num_sentences=2
       promptctl load prompts:/support/triage@production --vars-file values.json
     """
-    st = state(ctx)
-    prompt = st.registry().load_prompt(ref, cache_ttl_seconds=0, lock_file=lock_file)
-    from ..formats.values import read_values_file
-
-    given = parse_pairs(var, "--var")
-    values: dict[str, Any] = read_values_file(vars_file) if vars_file else {}
-    values.update(given)
-    unused = prompt.unused(given)
-    try:
-        formatted = prompt.format(**values) if values or vars_file else None
-    except MissingVariables as exc:
-        exc.unused = unused  # a typo is most often why a value is missing: say it there
-        raise
-    for key in unused:  # once it formatted: a failure says one thing, on one line
-        views.unused_variable(key, prompt.name, prompt.variables)
-    views.loaded(prompt, formatted, st.json)
+    fast.load(state(ctx), ref, var, vars_file, lock_file)  # the fast path runs the same
 
 
 def show(ctx: typer.Context, ref: Ref) -> None:
@@ -200,8 +185,7 @@ def show(ctx: typer.Context, ref: Ref) -> None:
       promptctl show support/summarize@production
       promptctl --json show support/summarize/2
     """
-    st = state(ctx)
-    views.version(st.registry().load_prompt(ref, cache_ttl_seconds=0), st.json)
+    fast.show(state(ctx), ref)
 
 
 def list_(ctx: typer.Context) -> None:

@@ -1,14 +1,20 @@
-"""What the global options leave for every command: the registry, opened on first use."""
+"""What the global options leave for every command: the registry, opened on first use.
+
+Typer is imported only where a Typer context is at hand: the fast path (``fast``) makes
+a :class:`State` of its own without importing it.
+"""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-
-import typer
+from typing import TYPE_CHECKING
 
 from ..registry import Registry
-from . import options, views
+from . import views
+
+if TYPE_CHECKING:
+    import typer
 
 
 @dataclass
@@ -46,6 +52,8 @@ def state(ctx: typer.Context) -> State:
     Made only once the whole command line is parsed, since a global option may follow
     the command; the registry is closed when the command ends.
     """
+    from . import options
+
     root = ctx.find_root()
     if root.obj is None:
         root.obj = State(*options.given(ctx))
@@ -58,8 +66,16 @@ def parse_pairs(pairs: list[str] | None, what: str) -> dict[str, str]:
     """``["k=v", …]`` as a dict; a pair without ``=`` is a usage error naming it."""
     result: dict[str, str] = {}
     for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
+        if not is_pair(pair):
+            import typer
+
             raise typer.BadParameter(f"{what} must be KEY=VALUE, got {pair!r}")
+        key, _, value = pair.partition("=")
         result[key.strip()] = value
     return result
+
+
+def is_pair(text: str) -> bool:
+    """Whether ``text`` is a ``KEY=VALUE`` pair :func:`parse_pairs` takes."""
+    key, sep, _ = text.partition("=")
+    return bool(sep and key.strip())
