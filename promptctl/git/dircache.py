@@ -24,7 +24,6 @@ without that, the newer index file would make an edit made in that second invisi
 from __future__ import annotations
 
 import bisect
-import contextlib
 import hashlib
 import os
 import struct
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GitError, RefLocked
+from .locking import HeldLock
 
 _HANDLED_EXTENSIONS = (b"TREE", b"REUC")
 _REGULAR = (0o100644, 0o100755)
@@ -98,30 +98,20 @@ class IndexFile:
             raise RefLocked("update-index", f"Unable to create '{lock}': File exists.") from None
         except OSError as exc:
             raise GitError("update-index", f"cannot create {lock}: {exc.strerror}") from exc
-        done = False
         try:
-            # Read under the lock: what we write back must be what is there now.
-            with open(self.path, "rb") as handle:
-                data = handle.read()
-                index_mtime = int(os.fstat(handle.fileno()).st_mtime)
-            patched = self._patched(data, index_mtime, path, int(mode, 8), bytes.fromhex(blob))
-            with os.fdopen(fd, "wb", closefd=False) as out:
-                out.write(patched)
-            os.close(fd)
-            fd = -1
-            os.replace(lock, self.path)
-            done = True
+            with HeldLock(fd, lock, self.path) as held:
+                # Read under the lock: what we write back must be what is there now.
+                with open(self.path, "rb") as handle:
+                    data = handle.read()
+                    index_mtime = int(os.fstat(handle.fileno()).st_mtime)
+                held.write(self._patched(data, index_mtime, path, int(mode, 8),
+                                         bytes.fromhex(blob)))
+                held.commit()
         except FileNotFoundError as exc:
             raise Unhandled("no index") from exc
         except OSError as exc:
             raise GitError("update-index", f"cannot write {self.path}: "
                            f"{exc.strerror or exc}") from exc
-        finally:
-            if fd >= 0:
-                os.close(fd)
-            if not done:
-                with contextlib.suppress(OSError):
-                    os.unlink(lock)
 
     def _patched(self, data: bytes, index_mtime: int, path: str, mode: int,
                  blob: bytes) -> bytes:

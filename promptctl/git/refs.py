@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..errors import Conflict, GitError, PromptctlError, RefLocked
 from .identity import Identity, Profile
+from .locking import HeldLock
 from .runner import Runner, translate
 
 ZERO_OID = "0" * 40  # what git writes for "no object"
@@ -323,35 +324,27 @@ class RefUpdates:
         except OSError:
             return False
         fd = _lock(lock, refname, config.get("core.filesreflocktimeout"))
-        done = False
         try:
-            current = self._read_locked(path, refname)
-            if current != old:
-                raise Conflict(f"{refname} was changed by someone else meanwhile; try again")
-            os.write(fd, f"{new}\n".encode())
-            os.close(fd)
-            fd = -1
-            message = _reflog_message(reason)
-            line = f"{old} {new} {who}{chr(9) if message else ''}{message}\n".encode()
-            logs = [(common, refname)] if self._logs(refname, mode, common) else []
-            if _head_target(git_dir) == refname and self._logs("HEAD", mode, git_dir):
-                logs.append((git_dir, "HEAD"))
-            for folder, name in logs:
-                log = f"{folder}/logs/{name}"
-                os.makedirs(os.path.dirname(log), exist_ok=True)
-                with open(log, "ab") as handle:
-                    handle.write(line)
-            os.replace(lock, path)
-            done = True
+            with HeldLock(fd, lock, path) as held:
+                current = self._read_locked(path, refname)
+                if current != old:
+                    raise Conflict(f"{refname} was changed by someone else meanwhile; "
+                                   "try again")
+                held.write(f"{new}\n".encode())
+                message = _reflog_message(reason)
+                line = f"{old} {new} {who}{chr(9) if message else ''}{message}\n".encode()
+                logs = [(common, refname)] if self._logs(refname, mode, common) else []
+                if _head_target(git_dir) == refname and self._logs("HEAD", mode, git_dir):
+                    logs.append((git_dir, "HEAD"))
+                for folder, name in logs:
+                    log = f"{folder}/logs/{name}"
+                    os.makedirs(os.path.dirname(log), exist_ok=True)
+                    with open(log, "ab") as handle:
+                        handle.write(line)
+                held.commit()
         except OSError as exc:
             raise GitError("update-ref", f"cannot update {refname}: "
                            f"{exc.strerror or exc}") from exc
-        finally:
-            if fd >= 0:
-                os.close(fd)
-            if not done:
-                with contextlib.suppress(OSError):
-                    os.unlink(lock)
         return True
 
     def _read_locked(self, path: str, refname: str) -> str | None:
