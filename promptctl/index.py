@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = "3"
 
 Progress = Callable[[int, int], None]
-"""Called with (commits read, commits in all) while the index is built from scratch."""
+"""Called with (first-parent commits numbered, how many there are) while the index is
+built from scratch: ``(0, n)`` before a long walk is numbered, ``(n, n)`` when done."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -256,18 +257,17 @@ class VersionIndex:
                 raise
             return None  # the stored tip is gone (reset and garbage-collected)
         commits = {commit.id: commit for commit in walked}
-        parents = {commit.id: commit.parents for commit in walked}
         chain: list[str] = []
         at: str | None = tip
-        while at is not None and at in parents:
+        while at is not None and at in commits:
             chain.append(at)
-            at = parents[at][0] if parents[at] else None
+            at = commits[at].parents[0] if commits[at].parents else None
         if at != stored:
             return None  # the first-parent line does not lead back to what we indexed
         chain.reverse()
         if progress and len(chain) >= 1000:
             progress(0, len(chain))  # a long walk: say so before numbering it
-        numbering = _Numbering(self, commits, parents, chain, incremental=stored is not None)
+        numbering = _Numbering(self, commits, chain, incremental=stored is not None)
         plan = numbering.run(progress)
         if progress:
             progress(len(chain), len(chain))
@@ -425,12 +425,10 @@ class _Plan:
 class _Numbering:
     """One walk of new commits: the rules of the module docstring, applied in order."""
 
-    def __init__(self, index: VersionIndex, commits: dict[str, Commit],
-                 parents: dict[str, tuple[str, ...]], chain: Sequence[str], *,
-                 incremental: bool) -> None:
+    def __init__(self, index: VersionIndex, commits: dict[str, Commit], chain: Sequence[str],
+                 *, incremental: bool) -> None:
         self.index = index
         self.commits = commits
-        self.parents = parents
         self.chain = chain
         self.incremental = incremental
         self.plan = _Plan(rebuild=not incremental)
@@ -543,7 +541,7 @@ class _Numbering:
 
     def _brought_in(self, commit: str, seen: set[str]) -> list[str]:
         """The new commits a merge brings in from its other parents, parents first."""
-        stack = list(self.parents.get(commit, ())[1:])
+        stack = list(self.commits[commit].parents[1:])
         found: list[str] = []
         while stack:
             at = stack.pop()
@@ -551,14 +549,15 @@ class _Numbering:
                 continue
             seen.add(at)
             found.append(at)
-            stack.extend(self.parents.get(at, ()))
+            stack.extend(self.commits[at].parents)
         if len(found) > 1:
             found.sort(key=self._order.__getitem__)
         return found
 
     def _diffs(self, commits: list[str]) -> dict[str, dict[str, str | None]]:
         """For commits without records: each prompt they change and its new blob."""
-        pairs = [(c, self.parents[c][0] if self.parents[c] else None) for c in commits]
+        pairs = [(c, self.commits[c].parents[0] if self.commits[c].parents else None)
+                 for c in commits]
         found: dict[str, dict[str, str | None]] = {}
         history = self.index._repo.history
         for commit, files in history.first_parent_changes(pairs, self.index.prompts_dir).items():

@@ -104,29 +104,15 @@ class History:
         self._objects = objects
         self._root = root
 
-    def graph(self, *tips: str, since: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
-        """``(commit, parents)`` of every commit reachable from ``tips`` and not from
-        ``since``, parents before children."""
-        args = ["rev-list", "--parents", "--topo-order", "--reverse", *tips]
-        if since:
-            args.append(f"^{since}")
-        out = self._runner.run_bytes(*_LOW_MEMORY, *args, "--")
-        found = []
-        for line in out.split(b"\n"):
-            ids = line.split()
-            if ids and all(_HEX40.fullmatch(i) for i in ids):
-                found.append((ids[0].decode(), tuple(i.decode() for i in ids[1:])))
-        return found
-
-    def walk(self, tip: str, since: str | None = None) -> list[Commit]:
-        """Every commit reachable from ``tip`` and not from ``since``, parents before
+    def walk(self, *tips: str, since: str | None = None) -> list[Commit]:
+        """Every commit reachable from ``tips`` and not from ``since``, parents before
         children, read in one process (the graph and each commit's fields at once)."""
-        marker = os.urandom(16).hex().encode()  # unguessable: no message can hold it
+        marker = os.urandom(16).hex()  # unguessable: no message can hold it
         args = ["rev-list", "--no-commit-header", "--topo-order", "--reverse",
-                f"--format=%H%x00%T%x00%P%x00%at%x00%an%x00%ae%x00%B%x00{marker.decode()}",
-                tip, *([f"^{since}"] if since else []), "--"]
+                f"--format=%H%x00%T%x00%P%x00%at%x00%an%x00%ae%x00%B%x00{marker}",
+                *tips, *([f"^{since}"] if since else []), "--"]
         out = self._runner.run_bytes(*_LOW_MEMORY, *args)
-        entries = out.split(b"\0" + marker + b"\n")
+        entries = out.split(b"\0" + marker.encode() + b"\n")
         if entries[-1].strip():
             raise GitError("rev-list", "unexpected output after the last commit")
         found = []
