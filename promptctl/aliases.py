@@ -15,15 +15,17 @@ history as everyone else, before the two logs are merged by the next move.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import journal
 from .errors import AliasMovedOnRemote, AliasNotFound, InvalidInput, ProtectedAlias
 from .formats.aliaslog import ALIAS_LOG_REF, decode_move, encode_move
 from .models import AliasMove
 from .push import LeaseLost, push_alias, restore_alias
 from .remote import REMOTE_LOG
-from .snapshot import alias_ref
+from .snapshot import ALIAS_REF_PREFIX, alias_ref
 
 if TYPE_CHECKING:
     from .git import Repo
@@ -71,9 +73,121 @@ def move_alias(writer: Writer, move: Move, *, push: bool) -> LeaseLost | None:
     if push:
         return push_alias(repo, refname, tag, old, record, author=writer.author,
                           reason=f"promptctl: {note}")
+    journal.begin_move(repo.git_dir, journal.AliasMove(refname, old, tag, record,
+                                                       writer.author, os.getpid()))
     repo.records.append(ALIAS_LOG_REF, record, author=writer.author,
                         also=[(refname, tag, old)], reason=f"promptctl: {note}")
+    journal.end_move(repo.git_dir)  # (kept on a failure: the next write sees it moved nothing)
     return None
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """An alias whose tag points elsewhere than its last alias-log record says: moved
+    (by a killed move, or by hand) with no record. ``recorded`` and ``actual`` are
+    (commit, version) pairs, ``(None, None)`` for no tag; ``record`` is the exact
+    record a killed move meant to write, when its journal says so."""
+
+    name: str
+    alias: str
+    recorded: tuple[str | None, int | None]
+    actual: tuple[str | None, int | None]
+    record: str | None = None
+
+    @property
+    def detail(self) -> str:
+        """One line saying what moved without a record."""
+        def label(commit: str | None, version: int | None) -> str:
+            return "deleted" if commit is None else f"v{version}" if version else commit[:10]
+
+        last = label(*self.recorded) if self.recorded[0] or self.record is None else "nothing"
+        return (f"alias {self.name}@{self.alias} is {label(*self.actual)} but the alias log "
+                f"last recorded {last}: it moved without its record (run 'promptctl check "
+                "--fix' to record it)")
+
+
+def unrecorded_moves(repo: Repo, snapshot: Snapshot, name: str | None = None) -> list[Unrecorded]:
+    """Every alias (of ``name``, or all) that moved without its alias-log record.
+
+    An alias is judged by its last record: one that never had a record (a tag made by
+    hand, or before the log) is not a move the log lost, unless a killed move's journal
+    names it.
+    """
+    last: dict[tuple[str, str], AliasMove] = {}
+    for move in alias_history(repo, name) if name else _all_moves(repo):
+        last[(move.name, move.alias)] = move
+    found: list[Unrecorded] = []
+    for (prompt, alias), move in sorted(last.items()):
+        tag = repo.refs.resolve(alias_ref(prompt, alias))
+        commit = snapshot.objects.peel(tag) if tag else None
+        if commit != move.to_commit:
+            found.append(Unrecorded(prompt, alias, (move.to_commit, move.to_version),
+                                    _pointed_at(snapshot, prompt, tag)))
+    pending = _interrupted_move(repo)
+    if pending is not None:
+        prompt, _, alias = pending.ref.removeprefix(ALIAS_REF_PREFIX).rpartition("@")
+        if name in (None, prompt):  # the exact record the killed move meant to write
+            known = last.get((prompt, alias))
+            found = [u for u in found if (u.name, u.alias) != (prompt, alias)]
+            found.append(Unrecorded(
+                prompt, alias, (known.to_commit, known.to_version) if known else (None, None),
+                _pointed_at(snapshot, prompt, pending.new), pending.record))
+    return found
+
+
+def record_unrecorded(writer: Writer) -> list[Unrecorded]:
+    """Append the missing record of every alias that moved without one (inside a write);
+    what was recorded."""
+    repo = writer.repo
+    fixed = unrecorded_moves(repo, writer.snapshot)
+    for item in fixed:
+        record = item.record or encode_move(
+            item.name, item.alias, item.recorded, item.actual,
+            "recorded afterwards: the tag moved without its alias-log record", False)
+        repo.records.append(ALIAS_LOG_REF, record, author=writer.author,
+                            reason=f"promptctl: record {item.name}@{item.alias}")
+    journal.end_move(repo.git_dir)
+    return fixed
+
+
+def recover_move(repo: Repo) -> str | None:
+    """Append the record of an alias move a killed process left without one (its journal
+    says which); what was done, or ``None``. The caller holds the write mutex."""
+    pending = journal.read_move(repo.git_dir)
+    if pending is None or not _split(repo, pending):
+        journal.end_move(repo.git_dir)  # unreadable, or the move landed whole or not at all
+        return None
+    repo.records.append(ALIAS_LOG_REF, pending.record, author=pending.author,
+                        reason="promptctl: record an interrupted alias move")
+    journal.end_move(repo.git_dir)
+    return (f"recorded the alias move {pending.record.splitlines()[0]}: it was interrupted "
+            "before its alias-log record was written")
+
+
+def _interrupted_move(repo: Repo) -> journal.AliasMove | None:
+    """The killed alias move whose tag moved but whose record did not land, if any."""
+    if not os.path.lexists(journal.move_path(repo.git_dir)):
+        return None
+    pending = journal.read_move(repo.git_dir)
+    if pending is None or journal.running(pending.pid) or not _split(repo, pending):
+        return None
+    return pending
+
+
+def _split(repo: Repo, pending: journal.AliasMove) -> bool:
+    """Whether the journaled move's tag moved while its record did not land (the record
+    would be the log's tip: the move held the write mutex until it was killed)."""
+    if repo.refs.resolve(pending.ref) != pending.new:
+        return False
+    tip = repo.refs.resolve(ALIAS_LOG_REF)
+    found = repo.objects.read(tip) if tip else None
+    return found is None or found[1].partition(b"\n\n")[2] != pending.record.encode()
+
+
+def _all_moves(repo: Repo) -> list[AliasMove]:
+    entries = repo.records.read(ALIAS_LOG_REF, REMOTE_LOG)
+    moves = (decode_move(c.id, c.message, c.author, c.email, c.timestamp) for c in entries)
+    return [m for m in moves if m is not None]
 
 
 def after_lease_lost(repo: Repo, snapshot: Snapshot, name: str, alias: str, lost: LeaseLost,

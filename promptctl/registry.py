@@ -130,6 +130,7 @@ class Registry:
         self._warnings: list[str] = []
         self._pinning: Pinning | None = None
         self._mutex: WriteMutex | None = None
+        self._journal = repo.git_dir / "promptctl" / "landing.json"  # see journal
         if self.remote is not None and not self._on_branch("prompts", CONFIG_FILE):
             self.repo.close()
             raise RegistryNotFound(text or "")
@@ -289,6 +290,7 @@ class Registry:
             names = [validate_name(name)] if name else sorted(grouped)
             if name and name not in grouped and not snapshot.index.count(name):
                 raise snapshot.not_found(name)
+            self._note_unrecorded(snapshot, name)
             return [
                 AliasInfo(prompt, state.alias, state.row.number if state.row else None,
                           state.row.commit if state.row else (state.commit or ""), state.problem)
@@ -312,13 +314,43 @@ class Registry:
                     from .errors import AliasNotFound
 
                     raise AliasNotFound(name, alias, snapshot.aliases(name))
+            self._note_unrecorded(self._snapshot(), name, alias)
             return moves
 
     def findings(self) -> list[Finding]:
-        """Numbers whose meaning a rewrite of history or a merge changed, and records that
-        lost a clash: what ``promptctl check`` reports about the history itself."""
+        """What ``promptctl check`` reports about the history itself: numbers whose meaning
+        a rewrite of history or a merge changed, records that lost a clash, aliases moved
+        without their alias-log record (``unrecorded``) and a register a kill left half
+        done (``interrupted``)."""
+        from .aliases import unrecorded_moves
+
         with self._lock:
-            return self._snapshot().index.findings()
+            snapshot = self._snapshot()
+            found = snapshot.index.findings()
+            found += [Finding("unrecorded", u.name, u.actual[1] or 0, u.detail)
+                      for u in unrecorded_moves(self.repo, snapshot)]
+            if os.path.lexists(self._journal) and not self.repo.bare:
+                from . import journal
+
+                landing = journal.read(self.repo.git_dir)
+                if landing is None or not journal.running(landing.pid):
+                    path = landing.path if landing else "a prompt file"
+                    found.append(Finding("interrupted", path, 0,
+                                         f"a register of {path} was interrupted before it "
+                                         "completed (run 'promptctl check --fix')"))
+            return found
+
+    def fix(self, *, author: str | None = None) -> list[str]:
+        """Repair what :meth:`findings` can: put back an interrupted register, append the
+        missing record of every alias moved without one. Returns what was done."""
+        from .aliases import record_unrecorded
+
+        before = len(self.notes)
+        with self._writing(author, push=False) as writer:
+            recorded = record_unrecorded(writer)
+        done = self.notes[before:]
+        del self.notes[before:]
+        return done + [f"recorded {u.name}@{u.alias} in the alias log" for u in recorded]
 
     def config(self) -> RegistryConfig:
         """The settings of ``promptctl.yaml`` as committed on the current branch."""
@@ -570,6 +602,7 @@ class Registry:
                                    "a write must be pushed (--push, push=True)")
             scope = self.remote.writing()
         with self._lock, scope, self._write_mutex().hold():
+            self._recover()
             head = writable_head(self.repo)
             snapshot = self._snapshot(head)
             yield Writer(self.repo, snapshot, who, _registry_branch(self.repo, head.ref))
@@ -657,6 +690,22 @@ class Registry:
         clone is fetched whole; a local registry fetches the branch alone (``push``)."""
         return None if self.remote is None else functools.partial(self.remote.sync, force=True)
 
+    def _recover(self) -> None:
+        """Inside the write mutex: put back what a killed write left half done (a register
+        between its file and its branch, an alias move between its tag and its record)."""
+        if not self.repo.bare and os.path.lexists(self._journal):
+            from .writing import recover
+
+            note = recover(self.repo)
+            if note:
+                self.notes.append(note)
+        if os.path.lexists(self._journal.with_name("alias-move.json")):
+            from .aliases import recover_move
+
+            note = recover_move(self.repo)
+            if note:
+                self.notes.append(note)
+
     def _write_mutex(self) -> WriteMutex:
         if self._mutex is None:
             from .mutex import WriteMutex
@@ -676,6 +725,8 @@ class Registry:
             if self.remote is not None:
                 self.remote.sync()
             head = self.repo.refs.head()
+            if "landing" not in self._warned and os.path.lexists(self._journal):
+                self._note_interrupted()  # one stat when there is none
         if self._index is None or self._index_branch != head.ref:
             if self._index is not None:
                 self._index.close()
@@ -768,6 +819,29 @@ class Registry:
         return self._pinning
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _note_unrecorded(self, snapshot: Snapshot, name: str | None,
+                         alias: str | None = None) -> None:
+        """Warn about aliases (of ``name``) that moved without their alias-log record."""
+        from .aliases import unrecorded_moves
+
+        for item in unrecorded_moves(self.repo, snapshot, name):
+            if alias in (None, item.alias) and item.detail not in self._warnings:
+                self._warnings.append(item.detail)
+
+    def _note_interrupted(self) -> None:
+        """Warn once that a killed register left its landing journal (not while the
+        process writing it still runs: that register is just not done yet)."""
+        from . import journal
+
+        landing = journal.read(self.repo.git_dir)
+        if landing is not None and journal.running(landing.pid):
+            return
+        self._warned.add("landing")
+        what = landing.path if landing is not None else "a prompt file"
+        self._warnings.append(f"a register of {what} was interrupted before it completed; "
+                              "the next promptctl write (or 'promptctl check --fix') puts "
+                              "it back")
 
     def _note_findings(self, snapshot: Snapshot, name: str) -> None:
         """Say once per process when a loaded prompt's numbers changed meaning."""

@@ -15,10 +15,12 @@ and refuse to overwrite edits of the user's to the file.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import journal
 from .errors import Conflict, PromptctlError
 from .formats.records import VersionRecord, with_record
 from .git.objects import blob_id
@@ -109,7 +111,8 @@ def land(repo: Repo, branch: str, made: Commit, reason: str,
          before: UserCopy | None = None) -> None:
     """Move ``branch`` from ``made.parent`` to ``made.commit``, the user's file and index
     entry with it (``before``: what they held, if read already); on any failure,
-    everything as it was (see the module docstring)."""
+    everything as it was (see the module docstring). The landing journal notes the three
+    steps first, so that one killed half way is put back by the next write (:func:`recover`)."""
     if repo.bare:
         repo.ref_updates.move(branch, made.commit, made.parent, reason)
         return
@@ -117,6 +120,11 @@ def land(repo: Repo, branch: str, made: Commit, reason: str,
     before = before or user_copy(repo, made.path)
     old_file, old_entry = before.data, before.entry
     mode = old_entry[0] if old_entry and old_entry[0] in ("100644", "100755") else "100644"
+    # The old file is kept as an object (most often it is the committed one, already there).
+    old_blob = repo.objects.write("blob", old_file) if old_file is not None else None
+    journal.begin(repo.git_dir, journal.Landing(
+        branch, made.parent, made.commit, made.path, old_blob, old_entry, made.blob, mode,
+        os.getpid()))
     undo: list[Callable[[], None]] = []
     try:
         worktree.write(made.path, made.data, mode)
@@ -125,10 +133,61 @@ def land(repo: Repo, branch: str, made: Commit, reason: str,
         undo.append(lambda: worktree.stage(made.path, old_entry))
         repo.ref_updates.move(branch, made.commit, made.parent, reason)
     except BaseException:
+        undone = True
         for step in reversed(undo):
-            with contextlib.suppress(PromptctlError):  # the first failure is the one to report
+            try:
                 step()
+            except PromptctlError:  # the first failure is the one to report
+                undone = False  # the journal stays: the next write puts it back
+        if undone:
+            journal.end(repo.git_dir)
         raise
+    journal.end(repo.git_dir)
+
+
+def recover(repo: Repo) -> str | None:
+    """Put back a landing a killed process left half done (its journal says which); what
+    was done, for the user, or ``None`` when there was nothing to do. The caller holds
+    the write mutex.
+
+    The branch move is the landing's commit point. If the branch holds the new content
+    (it moved, or the content got committed since), nothing is undone. Otherwise the
+    version was never made: the file and the index entry go back to what they held,
+    each only while it still holds what the landing wrote, so later work of the user's
+    is never overwritten.
+    """
+    landing = journal.read(repo.git_dir)
+    if landing is None:  # unreadable: it was never a whole journal, nothing was changed
+        journal.end(repo.git_dir)
+        return None
+    worktree, path = repo.worktree, landing.path
+    with contextlib.suppress(OSError):  # the temporary file a kill in worktree.write leaves
+        os.unlink(worktree.root / os.path.dirname(path)
+                  / f".{os.path.basename(path)}.promptctl-{landing.pid}")
+    tip = repo.refs.resolve(landing.branch)
+    if tip == landing.commit or (tip is not None
+                                 and repo.objects.entry_id(tip, path) == landing.new_blob):
+        journal.end(repo.git_dir)
+        return None  # it landed: the file, the index and the branch agree
+    kept = []
+    entry = worktree.staged(path)
+    if entry == (landing.mode, landing.new_blob):
+        worktree.stage(path, landing.old_entry)
+    elif entry != landing.old_entry:
+        kept.append("index entry")
+    data = worktree.read(path)
+    now = blob_id(data) if data is not None else None
+    old = repo.objects.read(landing.old_blob) if landing.old_blob else None
+    if now == landing.new_blob and (landing.old_blob is None or old is not None):
+        worktree.write(path, old[1] if old is not None else None, landing.mode)
+    elif now != landing.old_blob:
+        kept.append("file")
+    journal.end(repo.git_dir)
+    note = (f"put back {path} and its index entry as they were before an interrupted "
+            "register (its version was never made)")
+    if kept:
+        note += f"; your {' and '.join(kept)} changed since, kept as they are"
+    return note
 
 
 def refuse_edits(repo: Repo, path: str, data: bytes,

@@ -314,6 +314,9 @@ def check(
     ctx: typer.Context,
     paths: Annotated[Optional[list[Path]], typer.Argument(
         metavar="[PATH]...", help="Files or folders (default: the registry's prompts/).")] = None,
+    fix: Annotated[bool, typer.Option(
+        "--fix", help="First repair what can be: put back a register a kill interrupted, "
+        "record alias moves that have no alias-log record.")] = False,
 ) -> None:
     """Validate prompt files; exit 1 listing every problem.
 
@@ -322,10 +325,14 @@ def check(
     \b
       promptctl check
       promptctl check prompts/support/summarize.yaml
+      promptctl check --fix
     """
     from ..checker import check_paths
 
     st = state(ctx)
+    if fix:
+        for done in st.registry().fix():
+            views.message(f"fixed: {done}")
     registry = st.registry() if not paths else None
     targets = paths or [st.registry().root / "prompts"]
     report = check_paths(targets, root=registry.root if registry else None)
