@@ -400,6 +400,33 @@ class VersionIndex:
                 "UPDATE latest SET description = ?, tags = ?, model_config = ?,"
                 " template_text = ?, problem = ? WHERE name = ? AND number = ?", summaries)
 
+    def refused(self) -> list[tuple[str, str]]:
+        """Prompt files at the tip whose names promptctl refuses (``a..b.yaml``,
+        ``x.yaml.yaml`` …), each with the reason: never versions, so never listed, and
+        said so rather than dropped silently. Listed from the tip's tree once per tip."""
+        tip = self._tip
+        if tip is None:
+            return []
+        with self._reading() as db:
+            if _meta(db, "refused_tip") == tip:
+                return [(p, r) for p, r in json.loads(_meta(db, "refused") or "[]")]
+        out = self._repo.runner.run_bytes("ls-tree", "-r", "-z", "--name-only", tip, "--",
+                                          f":(literal){self.prompts_dir}")
+        found = []
+        for raw in out.split(b"\0"):
+            path = raw.decode("utf-8", "surrogateescape")
+            if path.endswith(".yaml") and self.name_of(path) is None:
+                try:
+                    validate_name(path[len(self.prompts_dir):-len(".yaml")])
+                    reason = "not a name promptctl can use"
+                except InvalidName as exc:
+                    reason = exc.reason
+                found.append((path, reason))
+        with self._reading() as db:
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                           [("refused", json.dumps(found)), ("refused_tip", tip)])
+        return found
+
     def findings(self, name: str | None = None) -> list[Finding]:
         """What the last rebuild found wrong with the numbering (of ``name``, or all)."""
         with self._reading() as db:

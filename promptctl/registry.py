@@ -243,8 +243,17 @@ class Registry:
             ]
 
     def list_prompts(self) -> list[PromptSummary]:
-        """Every prompt with its newest version and aliases, sorted by name."""
-        return self._search(None)
+        """Every prompt with its newest version and aliases, sorted by name (committed
+        files under names promptctl refuses are named in ``warnings``)."""
+        found = self._search(None)
+        with self._lock:
+            refused = self._snapshot().index.refused()
+        if refused:
+            self._warnings.append(
+                f"not listed, committed under names promptctl refuses: "
+                f"{', '.join(path for path, _ in refused)} (rename them with 'git mv'; "
+                "'promptctl check' says why)")
+        return found
 
     def search_prompts(self, filter_string: str | None = None, max_results: int | None = None,
                        order_by: list[str] | None = None) -> list[PromptSummary]:
@@ -329,6 +338,9 @@ class Registry:
             found = snapshot.index.findings()
             found += [Finding("unrecorded", u.name, u.actual[1] or 0, u.detail)
                       for u in unrecorded_moves(self.repo, snapshot)]
+            found += [Finding("refused", path, 0, f"{path} is committed under a name "
+                              f"promptctl refuses ({reason}), so it is no prompt: rename it")
+                      for path, reason in snapshot.index.refused()]
             if os.path.lexists(self._journal) and not self.repo.bare:
                 from . import journal
 

@@ -247,3 +247,36 @@ def test_tags_that_never_had_a_record_are_no_finding(greet: Path, run: Run) -> N
         reg.register_prompt("greet", "Hello v2 {{ name }}\n", "second")
         reg.set_alias("greet", "production", 2)
     assert _moves(run) == [(1, 2)]  # one move, one record
+
+
+# -- prompt files committed under names now refused ---------------------------------------
+
+def test_files_under_refused_names_are_named_by_list_and_check(greet: Path, run: Run) -> None:
+    for name in ("a..b", "x.yaml", "notes/.hidden"):
+        path = greet / "prompts" / f"{name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("template: hi\n")
+    git(greet, "add", "prompts")
+    git(greet, "commit", "-qm", "files under names promptctl refuses")
+    before = git(greet, "status", "--porcelain")
+
+    code, out, err = run("list")
+    assert code == 0 and "greet" in out and "a..b" not in out
+    assert err.splitlines() == [
+        ("warning: not listed, committed under names promptctl refuses: prompts/a..b.yaml, "
+        "prompts/notes/.hidden.yaml, prompts/x.yaml.yaml (rename them with 'git mv'; "
+        "'promptctl check' says why)")]
+    code, out, _ = run("--json", "check")
+    assert code == 1
+    history = json.loads(out)["history"]
+    assert [(f["kind"], f["name"]) for f in history] == [
+        ("refused", "prompts/a..b.yaml"), ("refused", "prompts/notes/.hidden.yaml"),
+        ("refused", "prompts/x.yaml.yaml")]
+    assert "'..' is not allowed" in history[0]["detail"]
+    assert git(greet, "status", "--porcelain") == before
+
+    git(greet, "mv", "prompts/a..b.yaml", "prompts/a-b.yaml")
+    git(greet, "rm", "-q", "prompts/x.yaml.yaml", "prompts/notes/.hidden.yaml")
+    git(greet, "commit", "-qm", "renamed")
+    code, out, err = run("list")
+    assert code == 0 and "a-b" in out and err == ""
