@@ -26,9 +26,10 @@ class PromptctlError(Exception):
 class GitError(PromptctlError):
     """Git failed in a way we did not anticipate; the message is git's own first line."""
 
-    def __init__(self, command: str, detail: str) -> None:
+    def __init__(self, command: str, detail: str, *, signal: int | None = None) -> None:
         self.command = command
         self.detail = detail
+        self.signal = signal  # git was killed by this signal
         super().__init__(f"git {command} failed: {detail}")
 
 

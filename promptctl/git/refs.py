@@ -26,7 +26,7 @@ from pathlib import Path
 from ..errors import Conflict, GitError, PromptctlError, RefLocked
 from .identity import Identity, Profile
 from .locking import HeldLock
-from .runner import Runner, translate
+from .runner import Runner, failure
 
 ZERO_OID = "0" * 40  # what git writes for "no object"
 
@@ -454,7 +454,7 @@ class _Session:
         stderr = self._errors.read().decode("utf-8", "replace")
         if "unknown command: start" in stderr:
             return False
-        raise translate("update-ref", stderr)
+        raise failure("update-ref", proc.returncode or 1, stderr)
 
     def close(self) -> None:
         """End the process (an open transaction, if any, is aborted by git)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -37,6 +38,21 @@ def translate(command: str, stderr: str) -> PromptctlError:
     return GitError(command, detail)
 
 
+def failure(command: str, returncode: int, stderr: str) -> PromptctlError:
+    """Our error for a git process that exited with ``returncode``: a signal that killed
+    it is named (git itself said nothing, or only part of its words)."""
+    if returncode >= 0:
+        return translate(command, stderr)
+    number = -returncode
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    said = [line.strip() for line in stderr.splitlines() if line.strip()]
+    detail = f"killed by {name}" + (f" ({first_line(stderr)})" if said else "")
+    return GitError(command, detail, signal=number)
+
+
 def first_line(stderr: str) -> str:
     """Git's own words for what failed: its first ``fatal:``/``error:`` line, else its last."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
@@ -56,14 +72,16 @@ class Runner:
         """Run ``git ARGS`` and return its stdout; a failure raises our error for it."""
         result = self._run(args, input, env)
         if result.returncode != 0:
-            raise translate(_command_name(args), result.stderr.decode("utf-8", "replace"))
+            raise failure(_command_name(args), result.returncode,
+                          result.stderr.decode("utf-8", "replace"))
         return result.stdout.decode("utf-8", "surrogateescape")
 
     def run_bytes(self, *args: str, input: bytes | None = None) -> bytes:
         """Like :meth:`run`, stdout as bytes (for ``-z`` output holding any path)."""
         result = self._run(args, input, None)
         if result.returncode != 0:
-            raise translate(_command_name(args), result.stderr.decode("utf-8", "replace"))
+            raise failure(_command_name(args), result.returncode,
+                          result.stderr.decode("utf-8", "replace"))
         return result.stdout
 
     def try_run(self, *args: str, env: Mapping[str, str] | None = None) -> str | None:
@@ -83,7 +101,8 @@ class Runner:
             yield proc.stdout
             stderr = proc.stderr.read()
             if proc.wait() != 0:
-                raise translate(_command_name(args), stderr.decode("utf-8", "replace"))
+                raise failure(_command_name(args), proc.returncode,
+                              stderr.decode("utf-8", "replace"))
         finally:
             proc.stdout.close()
             proc.stderr.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import time
 from pathlib import Path
 
 from ..errors import Conflict, GitError, PromptctlError
@@ -59,13 +60,31 @@ class Worktree:
     def stage(self, path: str, entry: tuple[str, str] | None) -> None:
         """Set the index entry of ``path`` to ``(mode, blob)``, or remove it (``None``)."""
         if entry is None:
-            self._runner.run("update-index", "--force-remove", "--", path)
+            self._git_on_index("update-index", "--force-remove", "--", path)
             return
         with contextlib.suppress(Unhandled):
             # Patched in place (or added), as update-index would leave it.
             self._index.patch(path, entry[0], entry[1])
             return
-        self._runner.run("update-index", "--add", "--cacheinfo", f"{entry[0]},{entry[1]},{path}")
+        self._git_on_index("update-index", "--add", "--cacheinfo",
+                           f"{entry[0]},{entry[1]},{path}")
+
+    def _git_on_index(self, *args: str) -> None:
+        """Run a git command that rewrites the index under ``index.lock``. Git removes its
+        lock as it fails, but not when a signal kills it (SIGKILL, SIGXFSZ): a lock that
+        was not there before and was made since this command started is its, and is
+        removed, so the next write does not meet a stale lock."""
+        lock = self._index.path.with_name("index.lock")
+        started = time.time_ns()
+        held = os.path.lexists(lock)
+        try:
+            self._runner.run(*args)
+        except GitError as exc:
+            if exc.signal is not None and not held:
+                with contextlib.suppress(OSError):
+                    if os.lstat(lock).st_mtime_ns >= started - 10_000_000:  # coarse clocks
+                        os.unlink(lock)
+            raise
 
     def write(self, path: str, data: bytes | None, mode: str = FILE_MODE) -> None:
         """Make the user's copy of ``path`` hold ``data`` (``None``: remove it), atomically."""
@@ -94,7 +113,7 @@ class Worktree:
         :class:`Conflict`, nothing changed) when one of them has local edits.
         """
         try:
-            self._runner.run("read-tree", "-m", "-u", old, new)
+            self._git_on_index("read-tree", "-m", "-u", old, new)
         except PromptctlError as exc:
             raise Conflict(f"cannot update your working tree: {exc}") from exc
 
