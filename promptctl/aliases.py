@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import journal
-from .errors import AliasMovedOnRemote, AliasNotFound, InvalidInput, ProtectedAlias
+from .errors import (
+    AliasMovedOnRemote,
+    AliasNotFound,
+    InvalidInput,
+    PromptctlError,
+    ProtectedAlias,
+)
 from .formats.aliaslog import ALIAS_LOG_REF, decode_move, encode_move
 from .models import AliasMove
 from .push import LeaseLost, push_alias, restore_alias
@@ -73,11 +79,16 @@ def move_alias(writer: Writer, move: Move, *, push: bool) -> LeaseLost | None:
     if push:
         return push_alias(repo, refname, tag, old, record, author=writer.author,
                           reason=f"promptctl: {note}")
-    journal.begin_move(repo.git_dir, journal.AliasMove(refname, old, tag, record,
-                                                       writer.author, os.getpid()))
-    repo.records.append(ALIAS_LOG_REF, record, author=writer.author,
-                        also=[(refname, tag, old)], reason=f"promptctl: {note}")
-    journal.end_move(repo.git_dir)  # (kept on a failure: the next write sees it moved nothing)
+    pending = journal.AliasMove(refname, old, tag, record, writer.author, os.getpid())
+    journal.begin_move(repo.git_dir, pending)
+    try:
+        repo.records.append(ALIAS_LOG_REF, record, author=writer.author,
+                            also=[(refname, tag, old)], reason=f"promptctl: {note}")
+    except PromptctlError:
+        if not _split(repo, pending):  # git refused the transaction whole: nothing moved
+            journal.end_move(repo.git_dir)
+        raise
+    journal.end_move(repo.git_dir)
     return None
 
 
