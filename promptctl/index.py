@@ -31,6 +31,7 @@ cache of what history says: a corrupt or unreadable one is thrown away and rebui
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import sqlite3
@@ -40,14 +41,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import Conflict, InvalidName, PromptctlError, ShallowHistory
-from .formats.records import parse_records, strip_records
+from .formats.records import VersionRecord, split_records, strip_records
 from .formats.references import validate_name
 
 if TYPE_CHECKING:
     from .git import Repo
     from .git.history import Commit
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 Progress = Callable[[int, int], None]
 """Called with (first-parent commits numbered, how many there are) while the index is
@@ -60,8 +61,6 @@ CREATE TABLE IF NOT EXISTS versions (
     author TEXT, email TEXT, timestamp INTEGER, message TEXT, kind TEXT,
     PRIMARY KEY (name, number)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS versions_by_commit ON versions (name, commit_id);
-CREATE INDEX IF NOT EXISTS versions_by_blob ON versions (name, blob);
 CREATE TABLE IF NOT EXISTS latest (
     name TEXT PRIMARY KEY, number INTEGER, commit_id TEXT, blob TEXT,
     description TEXT, tags TEXT, model_config TEXT, template_text TEXT, problem TEXT
@@ -165,7 +164,10 @@ class VersionIndex:
                 db.executescript(_SCHEMA)
                 if _meta(db, "schema") != SCHEMA_VERSION:
                     db.executescript("DELETE FROM meta; DELETE FROM versions; "
-                                     "DELETE FROM latest; DELETE FROM findings;")
+                                     "DELETE FROM latest; DELETE FROM findings; "
+                                     # Kept before schema 4; lookups by name suffice.
+                                     "DROP INDEX IF EXISTS versions_by_commit; "
+                                     "DROP INDEX IF EXISTS versions_by_blob;")
                     db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
                 db.execute("SELECT count(*) FROM versions").fetchone()
                 return db
@@ -226,6 +228,11 @@ class VersionIndex:
 
     def _update(self, stored: str | None, tip: str | None, progress: Progress | None,
                 made: tuple[str, str] | None = None) -> None:
+        with _without_gc():
+            self._update_rows(stored, tip, progress, made)
+
+    def _update_rows(self, stored: str | None, tip: str | None, progress: Progress | None,
+                     made: tuple[str, str] | None) -> None:
         if tip is None:
             self._write(_Plan(rebuild=True), None)
             return
@@ -461,41 +468,57 @@ class _Numbering:
         self.plan = _Plan(rebuild=not incremental)
         self._taken: dict[str, dict[int, VersionRow]] = {}  # name -> number -> row
         self._reserved: dict[str, set[int]] = {}
-        self._order = {cid: i for i, cid in enumerate(commits)}  # parents before children
         self._addressable: dict[str, bool] = {}  # record name -> a prompt promptctl can name
+        self._notes: dict[str, str] = {}  # commit -> its message without the records
 
     def run(self, progress: Progress | None = None) -> _Plan:
+        # Hot on a first build (once per commit of the whole history): no detours for
+        # the common commit, one parent and one record.
+        records: dict[str, list[VersionRecord]] = {}
+        valid = self._valid_records
+        for cid, c in self.commits.items():
+            found = valid(c)
+            if found:
+                records[cid] = found
         on_chain = set(self.chain)
-        records = {cid: self._valid_records(c) for cid, c in self.commits.items()}
-        for cid in self.commits:  # parents before children: the graph's order
+        for cid, found in records.items():
             if cid not in on_chain:
-                for record in records[cid]:
+                for record in found:
                     if record.final:
                         self._reserved.setdefault(record.name, set()).add(record.number)
-        seen: set[str] = set()
-        changes = self._diffs([c for c in self.chain if not records[c]])
+        # Every chain commit counts as seen from the start: a merge's side history can
+        # reach only chain commits older than the merge, never newer ones.
+        seen = on_chain
+        changes = self._diffs([c for c in self.chain if c not in records])
+        commits, latest, version_at = self.commits, self.plan.latest, self._version_at
         for done, commit in enumerate(self.chain):
             if progress and done and done % 1000 == 0:
                 progress(done, len(self.chain))
             brought: dict[str, VersionRow] = {}
-            for side in self._brought_in(commit, seen):
-                for record in records[side]:
-                    if record.final:
-                        row = self._claim(record.name, record.number, record.blob, side)
-                        if row is not None:
-                            brought[record.name] = row
-            seen.add(commit)
-            claimed = {r.name: r for r in records[commit]}
-            touched = ({r.name: r.blob for r in records[commit]} if records[commit]
-                       else changes.get(commit, {}))
-            for name, blob in touched.items():
-                self.plan.latest[name] = self._version_at(commit, name, blob, claimed.get(name),
-                                                          brought)
+            c = commits[commit]
+            if len(c.parents) > 1:
+                for side in self._brought_in(commit, seen):
+                    for record in records.get(side, ()):
+                        if record.final:
+                            row = self._claim(record.name, record.number, record.blob, side)
+                            if row is not None:
+                                brought[record.name] = row
+            mine = records.get(commit)
+            if mine is None:
+                for name, blob in changes.get(commit, {}).items():
+                    latest[name] = version_at(commit, name, blob, None, brought)
+            elif len(mine) == 1:
+                latest[mine[0].name] = version_at(commit, mine[0].name, mine[0].blob, mine[0],
+                                                  brought)
+            else:  # a squash holding several: the last record of a name speaks for it
+                for name, record in {r.name: r for r in mine}.items():
+                    latest[name] = version_at(commit, name, record.blob, record, brought)
         return self.plan
 
     # -- the rules -------------------------------------------------------------------------
 
-    def _version_at(self, commit: str, name: str, blob: str | None, record: Any,
+    def _version_at(self, commit: str, name: str, blob: str | None,
+                    record: VersionRecord | None,
                     brought: dict[str, VersionRow]) -> VersionRow | None:
         if blob is None:
             return None  # the file was deleted
@@ -536,8 +559,10 @@ class _Numbering:
 
     def _add(self, name: str, number: int, blob: str, commit: str, kind: str) -> VersionRow:
         c = self.commits[commit]
-        row = VersionRow(name, number, commit, blob, c.author, c.email, c.timestamp,
-                         strip_records(c.message), kind)
+        note = self._notes.get(commit)
+        if note is None:
+            note = strip_records(c.message)
+        row = VersionRow(name, number, commit, blob, c.author, c.email, c.timestamp, note, kind)
         self._taken_for(name)[number] = row
         self.plan.rows.append(row)
         return row
@@ -551,34 +576,44 @@ class _Numbering:
 
     # -- reading the commits ---------------------------------------------------------------
 
-    def _valid_records(self, commit: Commit) -> list[Any]:
+    def _valid_records(self, commit: Commit) -> list[VersionRecord]:
         """The records of ``commit`` that describe it: its own tree, a prompt's name."""
-        found = []
-        for record in parse_records(commit.message):
+        found, note = split_records(commit.message)
+        if not found:
+            return found
+        self._notes[commit.id] = note
+        valid = []
+        for record in found:
             if record.tree != commit.tree:
                 continue  # copied, rebased, cherry-picked or squashed: not this content
             ok = self._addressable.get(record.name)
             if ok is None:
                 path = self.index.path_of(record.name)
                 ok = self._addressable[record.name] = self.index.name_of(path) == record.name
-            if not ok:
-                continue
-            found.append(record)
-        return found
+            if ok:
+                valid.append(record)
+        return valid
 
     def _brought_in(self, commit: str, seen: set[str]) -> list[str]:
-        """The new commits a merge brings in from its other parents, parents first."""
-        stack = list(self.commits[commit].parents[1:])
+        """The new commits a merge brings in from its other parents, parents first.
+
+        The order is a depth-first walk of the graph from each other parent in turn, so
+        it is the same in every clone: it decides which of two claims of one number wins.
+        """
+        commits = self.commits
         found: list[str] = []
-        while stack:
-            at = stack.pop()
-            if at in seen or at not in self.commits:
-                continue
-            seen.add(at)
-            found.append(at)
-            stack.extend(self.commits[at].parents)
-        if len(found) > 1:
-            found.sort(key=self._order.__getitem__)
+        for start in commits[commit].parents[1:]:
+            stack = [(start, False)]
+            while stack:
+                at, expanded = stack.pop()
+                if expanded:  # every parent of ``at`` is in ``found`` by now
+                    found.append(at)
+                    continue
+                if at in seen or at not in commits:
+                    continue
+                seen.add(at)
+                stack.append((at, True))
+                stack.extend((parent, False) for parent in reversed(commits[at].parents))
         return found
 
     def _diffs(self, commits: list[str]) -> dict[str, dict[str, str | None]]:
@@ -609,6 +644,20 @@ def _renumbered(previous: dict[tuple[str, int], VersionRow],
                 f"{old.name}/{old.number} was commit {old.commit[:10]} here and is now {what}: "
                 "history was rewritten (a reset, a forced push or a merge)"))
     return found
+
+
+@contextlib.contextmanager
+def _without_gc() -> Iterator[None]:
+    """No cyclic garbage collection while the index is built: a first build makes a few
+    hundred thousand tuples, none in a cycle, and the collector's passes over them cost
+    a quarter of the build's time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _meta(db: sqlite3.Connection, key: str) -> str | None:

@@ -61,19 +61,28 @@ def with_record(note: str, record: VersionRecord) -> str:
 
 def parse_records(message: str) -> list[VersionRecord]:
     """Every well-formed trailer in a commit message (a squash may hold several)."""
-    found: list[VersionRecord] = []
-    if FINAL_KEY not in message and DRAFT_KEY not in message:
-        return found  # a hand edit: most commits of a hand-kept registry
-    for match in _LINE.finditer(message):
-        number = int(match.group(3))
-        if number <= MAX_NUMBER:
-            found.append(VersionRecord(match.group(2), number, match.group(4), match.group(5),
-                                       match.group(1) == FINAL_KEY))
-    return found
+    return split_records(message)[0]
 
 
 def strip_records(message: str) -> str:
     """The version note: the commit message without its record trailers."""
+    return split_records(message)[1]
+
+
+def split_records(message: str) -> tuple[list[VersionRecord], str]:
+    """``(parse_records(message), strip_records(message))`` in one pass over the message
+    (a first index build does this for every commit of a long history)."""
     if FINAL_KEY not in message and DRAFT_KEY not in message:
-        return message.strip()
-    return _LINE.sub("", message).strip()
+        return [], message.strip()
+    found: list[VersionRecord] = []
+    kept: list[str] = []
+    start = 0
+    for match in _LINE.finditer(message):
+        kept.append(message[start:match.start()])
+        start = match.end()
+        number = int(match.group(3))
+        if number <= MAX_NUMBER:
+            found.append(VersionRecord(match.group(2), number, match.group(4), match.group(5),
+                                       match.group(1) == FINAL_KEY))
+    kept.append(message[start:])
+    return found, "".join(kept).strip()

@@ -32,6 +32,7 @@ _HEX40 = re.compile(rb"[0-9a-f]{40}")
 _ENTRY_HEAD = re.compile(rb"([0-9a-f]{40})\0([0-9a-f]{40})\0((?:[0-9a-f]{40}(?: [0-9a-f]{40})*)?)"
                          rb"\0([0-9]*)\0")
 _UNSHALLOW_LOCK_NAME = "promptctl-unshallow.lock"
+_WALK_CHUNK = 1 << 20  # bytes of a walk's output parsed at a time
 
 # Small pack windows and delta cache: on a 100,000-commit history git's own defaults
 # held ~700 MB for the same speed.
@@ -95,6 +96,19 @@ def parse_commit(oid: str, data: bytes) -> Commit | None:
     return Commit(oid, tree, tuple(parents), author, email, stamp, message)
 
 
+def _walk_entry(entry: bytes) -> Commit:
+    """One entry of :meth:`History.walk`'s output (without its end marker)."""
+    head = _ENTRY_HEAD.match(entry)
+    fields = entry[head.end():].split(b"\0", 2) if head else ()
+    if head is None or len(fields) != 3:
+        raise GitError("rev-list", "a commit entry without all its fields")
+    oid, tree, parents, stamp = head.groups()
+    author, email, message = fields
+    return Commit(oid.decode(), tree.decode(), tuple(parents.decode().split()),
+                  author.decode("utf-8", "replace"), email.decode("utf-8", "replace"),
+                  int(stamp) if stamp else 0, message.decode("utf-8", "replace").strip())
+
+
 class History:
     """Walks and comparisons of one repository's commits."""
 
@@ -105,30 +119,27 @@ class History:
         self._root = root
 
     def walk(self, *tips: str, since: str | None = None) -> list[Commit]:
-        """Every commit reachable from ``tips`` and not from ``since``, parents before
-        children, read in one process (the graph and each commit's fields at once)."""
-        marker = os.urandom(16).hex()  # unguessable: no message can hold it
-        args = ["rev-list", "--no-commit-header", "--topo-order", "--reverse",
-                f"--format=%H%x00%T%x00%P%x00%at%x00%an%x00%ae%x00%B%x00{marker}",
+        """Every commit reachable from ``tips`` and not from ``since``, newest first by
+        commit date (no other order is promised: clocks skew), read in one process (the
+        graph and each commit's fields at once).
+
+        Parsed as git writes it: git needs no whole-history sort before its first entry,
+        so on a long history git reading commits and Python parsing them run side by side.
+        """
+        token = os.urandom(16).hex()  # unguessable: no message can hold it
+        marker = f"\0{token}\n".encode()
+        args = ["rev-list", "--no-commit-header",
+                f"--format=%H%x00%T%x00%P%x00%at%x00%an%x00%ae%x00%B%x00{token}",
                 *tips, *([f"^{since}"] if since else []), "--"]
-        out = self._runner.run_bytes(*_LOW_MEMORY, *args)
-        entries = out.split(b"\0" + marker.encode() + b"\n")
-        if entries[-1].strip():
+        found: list[Commit] = []
+        rest = b""
+        with self._runner.stream(*_LOW_MEMORY, *args) as out:
+            while chunk := out.read(_WALK_CHUNK):
+                entries = (rest + chunk).split(marker)
+                rest = entries.pop()  # the entry still being written
+                found.extend(map(_walk_entry, entries))
+        if rest.strip():
             raise GitError("rev-list", "unexpected output after the last commit")
-        found = []
-        for entry in entries[:-1]:
-            head = _ENTRY_HEAD.match(entry)
-            fields = entry[head.end():].split(b"\0", 2) if head else ()
-            if head is None or len(fields) != 3:
-                raise GitError("rev-list", "a commit entry without all its fields")
-            oid, tree, parents, stamp = head.groups()
-            author, email, message = fields
-            found.append(Commit(oid.decode(), tree.decode(),
-                                tuple(parents.decode().split()),
-                                author.decode("utf-8", "replace"),
-                                email.decode("utf-8", "replace"),
-                                int(stamp) if stamp else 0,
-                                message.decode("utf-8", "replace").strip()))
         return found
 
     def read_commits(self, ids: Sequence[str]) -> Iterator[Commit]:

@@ -1,0 +1,95 @@
+"""The version index's walk of history: records parsed in one pass, and numbering that
+depends on the commit graph only, never on commit dates (clocks skew, and git lists
+commits by date)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from promptctl import Registry
+from promptctl.formats import records
+from promptctl.formats.records import VersionRecord, format_record, split_records
+
+from .helpers import git
+
+_HEX = st.text("0123456789abcdef", min_size=40, max_size=40)
+_RECORD_LINES = st.builds(
+    lambda name, number, blob, tree, final: format_record(
+        VersionRecord(name, number, blob, tree, final)),
+    st.from_regex(r"[a-z][a-z0-9/_-]{0,12}", fullmatch=True),
+    st.integers(1, 10**10), _HEX, _HEX, st.booleans())
+_OTHER_LINES = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30).map(
+    lambda text: text.replace("\n", " "))
+
+
+@given(st.lists(st.one_of(_RECORD_LINES, _OTHER_LINES), max_size=8))
+def test_split_records_finds_what_the_record_pattern_finds_and_strips_it(
+        lines: list[str]) -> None:
+    message = "\n".join(lines)
+    found, note = split_records(message)
+    pattern = records._LINE
+    expected = [VersionRecord(m.group(2), int(m.group(3)), m.group(4), m.group(5),
+                              m.group(1) == records.FINAL_KEY)
+                for m in pattern.finditer(message) if int(m.group(3)) <= records.MAX_NUMBER]
+    assert found == expected
+    assert note == pattern.sub("", message).strip()
+    assert not any(line.startswith(records.FINAL_KEY) and re.fullmatch(pattern, line)
+                   for line in note.splitlines())
+
+
+def _commit(repo: Path, parents: list[str], content: str | None, when: int,
+            note: str, number: int | None = None) -> str:
+    """A commit of prompt ``p`` holding ``content`` (``None``: the first parent's tree),
+    with a final record for version ``number``, made with git's plumbing at date ``when``."""
+    env = {**os.environ, "GIT_AUTHOR_DATE": f"@{when} +0000",
+           "GIT_COMMITTER_DATE": f"@{when} +0000"}
+    if content is None:
+        tree = git(repo, "rev-parse", f"{parents[0]}^{{tree}}").strip()
+        message = note
+    else:
+        git(repo, "read-tree", parents[0])
+        (repo / "prompts" / "p.yaml").write_text(f"template: {content}\n")
+        git(repo, "add", "prompts/p.yaml")
+        tree = git(repo, "write-tree").strip()
+        blob = git(repo, "rev-parse", f"{tree}:prompts/p.yaml").strip()
+        message = note
+        if number is not None:
+            message += "\n\n" + format_record(VersionRecord("p", number, blob, tree, True))
+    args = ["commit-tree", tree, "-m", message]
+    for parent in parents:
+        args += ["-p", parent]
+    return git(repo, *args, env=env).strip()
+
+
+def _two_claims_of_one_number(repo: Path, x_when: int, y_when: int) -> None:
+    """Main gets a merge bringing in a side merge of two commits X and Y that both
+    claim ``p/2`` with different content, X as the side merge's first parent."""
+    base = git(repo, "rev-parse", "HEAD").strip()
+    x = _commit(repo, [base], "from x", x_when, "x", 2)
+    y = _commit(repo, [base], "from y", y_when, "y", 2)
+    side = _commit(repo, [x, y], None, max(x_when, y_when) + 10, "merge y into x")
+    local = _commit(repo, [base], "local", 1_800_000_000, "local edit")
+    merge = _commit(repo, [local, side], "from y", 1_800_000_100, "merge the side branch")
+    git(repo, "update-ref", "refs/heads/main", merge)
+    git(repo, "reset", "-q", "--hard", merge)
+
+
+def test_which_claim_of_one_number_wins_depends_on_the_graph_not_on_dates(
+        tmp_path: Path, repo_path: Path) -> None:
+    with Registry(repo_path) as reg:
+        reg.register_prompt("p", "one", "v1")
+    winners = []
+    for x_when, y_when in ((1_750_000_000, 1_750_000_100), (1_750_000_100, 1_750_000_000)):
+        repo = tmp_path / f"r{x_when}"
+        git(tmp_path, "clone", "-q", str(repo_path), str(repo))
+        _two_claims_of_one_number(repo, x_when, y_when)
+        with Registry(repo) as reg:
+            winners.append(reg.load_prompt("p", 2).template)
+            clashes = [f for f in reg.findings() if f.kind == "clash"]
+        assert [(f.name, f.number) for f in clashes] == [("p", 2)]
+    assert winners == ["from x", "from x"]
