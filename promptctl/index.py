@@ -301,10 +301,14 @@ class VersionIndex:
             db.executemany("INSERT INTO findings VALUES (?,?,?,?)",
                            [(f.kind, f.name, f.number, f.detail) for f in plan.findings])
             # A number a rewrite left empty may be given again: say what it names now.
-            db.executemany(
-                "UPDATE findings SET detail = replace(detail, 'is now nothing', ?)"
-                " WHERE kind = 'renumbered' AND name = ? AND number = ?",
-                [(f"is now commit {r.commit[:10]}", r.name, r.number) for r in plan.rows])
+            empty = set(db.execute("SELECT name, number FROM findings WHERE kind = 'renumbered'"
+                                   " AND detail LIKE '%is now nothing%'").fetchall())
+            if empty:
+                db.executemany(
+                    "UPDATE findings SET detail = replace(detail, 'is now nothing', ?)"
+                    " WHERE kind = 'renumbered' AND name = ? AND number = ?",
+                    [(f"is now commit {r.commit[:10]}", r.name, r.number)
+                     for r in plan.rows if (r.name, r.number) in empty])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (tip,))
             db.execute("COMMIT")
         except BaseException:
