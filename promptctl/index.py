@@ -254,16 +254,19 @@ class VersionIndex:
         (or a plan asking for a rebuild) when history was rewritten. ``known`` is that
         graph when the caller already has it."""
         history = self._repo.history
+        numbering = _Numbering(self, incremental=stored is not None)
         try:
             if known is None:
                 walked = history.walk(tip, since=stored)
             else:
-                walked = list(history.read_commits([commit for commit, _ in known]))
+                walked = history.read_commits([commit for commit, _ in known])
+            for commit in walked:  # records read as git writes, while git reads on
+                numbering.add(commit)
         except PromptctlError:
             if stored is None:
                 raise
             return None  # the stored tip is gone (reset and garbage-collected)
-        commits = {commit.id: commit for commit in walked}
+        commits = numbering.commits
         chain: list[str] = []
         at: str | None = tip
         while at is not None and at in commits:
@@ -274,8 +277,7 @@ class VersionIndex:
         chain.reverse()
         if progress and len(chain) >= 1000:
             progress(0, len(chain))  # a long walk: say so before numbering it
-        numbering = _Numbering(self, commits, chain, incremental=stored is not None)
-        plan = numbering.run(progress)
+        plan = numbering.run(chain, progress)
         if progress:
             progress(len(chain), len(chain))
         return plan
@@ -463,28 +465,28 @@ class _Plan:
 class _Numbering:
     """One walk of new commits: the rules of the module docstring, applied in order."""
 
-    def __init__(self, index: VersionIndex, commits: dict[str, Commit], chain: Sequence[str],
-                 *, incremental: bool) -> None:
+    def __init__(self, index: VersionIndex, *, incremental: bool) -> None:
         self.index = index
-        self.commits = commits
-        self.chain = chain
         self.incremental = incremental
+        self.commits: dict[str, Commit] = {}
         self.plan = _Plan(rebuild=not incremental)
+        self._records: dict[str, list[VersionRecord]] = {}  # commit -> its valid records
         self._taken: dict[str, dict[int, VersionRow]] = {}  # name -> number -> row
         self._reserved: dict[str, set[int]] = {}
         self._addressable: dict[str, bool] = {}  # record name -> a prompt promptctl can name
         self._notes: dict[str, str] = {}  # commit -> its message without the records
 
-    def run(self, progress: Progress | None = None) -> _Plan:
-        # Hot on a first build (once per commit of the whole history): no detours for
-        # the common commit, one parent and one record.
-        records: dict[str, list[VersionRecord]] = {}
-        valid = self._valid_records
-        for cid, c in self.commits.items():
-            found = valid(c)
-            if found:
-                records[cid] = found
-        on_chain = set(self.chain)
+    def add(self, commit: Commit) -> None:
+        """Take one commit of the walk (in any order), reading its records."""
+        self.commits[commit.id] = commit
+        found = self._valid_records(commit)
+        if found:
+            self._records[commit.id] = found
+
+    def run(self, chain: Sequence[str], progress: Progress | None = None) -> _Plan:
+        """Number the commits taken, along ``chain``, the first-parent line oldest first."""
+        records = self._records
+        on_chain = set(chain)
         for cid, found in records.items():
             if cid not in on_chain:
                 for record in found:
@@ -493,11 +495,11 @@ class _Numbering:
         # Every chain commit counts as seen from the start: a merge's side history can
         # reach only chain commits older than the merge, never newer ones.
         seen = on_chain
-        changes = self._diffs([c for c in self.chain if c not in records])
+        changes = self._diffs([c for c in chain if c not in records])
         commits, latest, version_at = self.commits, self.plan.latest, self._version_at
-        for done, commit in enumerate(self.chain):
+        for done, commit in enumerate(chain):
             if progress and done and done % 1000 == 0:
-                progress(done, len(self.chain))
+                progress(done, len(chain))
             brought: dict[str, VersionRow] = {}
             c = commits[commit]
             if len(c.parents) > 1:

@@ -118,29 +118,28 @@ class History:
         self._objects = objects
         self._root = root
 
-    def walk(self, *tips: str, since: str | None = None) -> list[Commit]:
+    def walk(self, *tips: str, since: str | None = None) -> Iterator[Commit]:
         """Every commit reachable from ``tips`` and not from ``since``, newest first by
         commit date (no other order is promised: clocks skew), read in one process (the
         graph and each commit's fields at once).
 
-        Parsed as git writes it: git needs no whole-history sort before its first entry,
-        so on a long history git reading commits and Python parsing them run side by side.
+        Yielded as git writes them: git needs no whole-history sort before its first
+        entry, so on a long history git reading commits and the caller's work on them
+        run side by side.
         """
         token = os.urandom(16).hex()  # unguessable: no message can hold it
         marker = f"\0{token}\n".encode()
         args = ["rev-list", "--no-commit-header",
                 f"--format=%H%x00%T%x00%P%x00%at%x00%an%x00%ae%x00%B%x00{token}",
                 *tips, *([f"^{since}"] if since else []), "--"]
-        found: list[Commit] = []
         rest = b""
         with self._runner.stream(*_LOW_MEMORY, *args) as out:
             while chunk := out.read(_WALK_CHUNK):
                 entries = (rest + chunk).split(marker)
                 rest = entries.pop()  # the entry still being written
-                found.extend(map(_walk_entry, entries))
+                yield from map(_walk_entry, entries)
         if rest.strip():
             raise GitError("rev-list", "unexpected output after the last commit")
-        return found
 
     def read_commits(self, ids: Sequence[str]) -> Iterator[Commit]:
         """The commits ``ids`` name, in that order, read from their objects in one process."""

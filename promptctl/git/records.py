@@ -96,7 +96,7 @@ class Records:
         tips = [tip for tip in map(self._refs.resolve, log_refs) if tip is not None]
         if not tips:
             return []
-        return _oldest_first(self._history.walk(*tips))
+        return _oldest_first(list(self._history.walk(*tips)))
 
 
 def _oldest_first(entries: list[Commit]) -> list[Commit]:
