@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import Conflict, InvalidName, PromptctlError, ShallowHistory
-from .formats.records import VersionRecord, split_records, strip_records
+from .formats.records import VersionRecord, split_records
 from .formats.references import validate_name
 
 if TYPE_CHECKING:
@@ -474,14 +474,20 @@ class _Numbering:
         self._taken: dict[str, dict[int, VersionRow]] = {}  # name -> number -> row
         self._reserved: dict[str, set[int]] = {}
         self._addressable: dict[str, bool] = {}  # record name -> a prompt promptctl can name
-        self._notes: dict[str, str] = {}  # commit -> its message without the records
 
     def add(self, commit: Commit) -> None:
-        """Take one commit of the walk (in any order), reading its records."""
+        """Take one commit of the walk (in any order), reading its records.
+
+        The commit is kept with its note (the message without the records) as its
+        message: that is what a version's row holds, and a long walk keeps no more."""
+        found, note = split_records(commit.message)
+        if note is not commit.message:
+            commit = commit._replace(message=note)
         self.commits[commit.id] = commit
-        found = self._valid_records(commit)
         if found:
-            self._records[commit.id] = found
+            valid = self._valid(commit, found)
+            if valid:
+                self._records[commit.id] = valid
 
     def run(self, chain: Sequence[str], progress: Progress | None = None) -> _Plan:
         """Number the commits taken, along ``chain``, the first-parent line oldest first."""
@@ -565,10 +571,8 @@ class _Numbering:
 
     def _add(self, name: str, number: int, blob: str, commit: str, kind: str) -> VersionRow:
         c = self.commits[commit]
-        note = self._notes.get(commit)
-        if note is None:
-            note = strip_records(c.message)
-        row = VersionRow(name, number, commit, blob, c.author, c.email, c.timestamp, note, kind)
+        row = VersionRow(name, number, commit, blob, c.author, c.email, c.timestamp, c.message,
+                         kind)
         self._taken_for(name)[number] = row
         self.plan.rows.append(row)
         return row
@@ -582,12 +586,8 @@ class _Numbering:
 
     # -- reading the commits ---------------------------------------------------------------
 
-    def _valid_records(self, commit: Commit) -> list[VersionRecord]:
-        """The records of ``commit`` that describe it: its own tree, a prompt's name."""
-        found, note = split_records(commit.message)
-        if not found:
-            return found
-        self._notes[commit.id] = note
+    def _valid(self, commit: Commit, found: list[VersionRecord]) -> list[VersionRecord]:
+        """The records ``found`` in ``commit`` that describe it: its own tree, a prompt's name."""
         valid = []
         for record in found:
             if record.tree != commit.tree:

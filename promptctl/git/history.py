@@ -96,17 +96,21 @@ def parse_commit(oid: str, data: bytes) -> Commit | None:
     return Commit(oid, tree, tuple(parents), author, email, stamp, message)
 
 
-def _walk_entry(entry: bytes) -> Commit:
-    """One entry of :meth:`History.walk`'s output (without its end marker)."""
+def _walk_entry(entry: bytes, names: dict[bytes, str]) -> Commit:
+    """One entry of :meth:`History.walk`'s output (without its end marker); ``names``
+    holds the author names and emails decoded so far."""
     head = _ENTRY_HEAD.match(entry)
     fields = entry[head.end():].split(b"\0", 2) if head else ()
     if head is None or len(fields) != 3:
         raise GitError("rev-list", "a commit entry without all its fields")
     oid, tree, parents, stamp = head.groups()
     author, email, message = fields
+    for raw in (author, email):
+        if raw not in names:
+            names[raw] = raw.decode("utf-8", "replace")
     return Commit(oid.decode(), tree.decode(), tuple(parents.decode().split()),
-                  author.decode("utf-8", "replace"), email.decode("utf-8", "replace"),
-                  int(stamp) if stamp else 0, message.decode("utf-8", "replace").strip())
+                  names[author], names[email], int(stamp) if stamp else 0,
+                  message.decode("utf-8", "replace").strip())
 
 
 class History:
@@ -133,11 +137,13 @@ class History:
                 f"--format=%H%x00%T%x00%P%x00%at%x00%an%x00%ae%x00%B%x00{token}",
                 *tips, *([f"^{since}"] if since else []), "--"]
         rest = b""
+        names: dict[bytes, str] = {}  # a history has few authors: one string each
         with self._runner.stream(*_LOW_MEMORY, *args) as out:
             while chunk := out.read(_WALK_CHUNK):
                 entries = (rest + chunk).split(marker)
                 rest = entries.pop()  # the entry still being written
-                yield from map(_walk_entry, entries)
+                for entry in entries:
+                    yield _walk_entry(entry, names)
         if rest.strip():
             raise GitError("rev-list", "unexpected output after the last commit")
 
