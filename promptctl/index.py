@@ -481,13 +481,13 @@ class _Numbering:
         The commit is kept with its note (the message without the records) as its
         message: that is what a version's row holds, and a long walk keeps no more."""
         found, note = split_records(commit.message)
-        if note is not commit.message:
-            commit = commit._replace(message=note)
-        self.commits[commit.id] = commit
         if found:
             valid = self._valid(commit, found)
             if valid:
                 self._records[commit.id] = valid
+            # Numbering needs no tree once the records are checked against it.
+            commit = commit._replace(message=note, tree="")
+        self.commits[commit.id] = commit
 
     def run(self, chain: Sequence[str], progress: Progress | None = None) -> _Plan:
         """Number the commits taken, along ``chain``, the first-parent line oldest first."""
