@@ -28,6 +28,7 @@ can run it; it checks that the harness works on both shapes, and its figures mea
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import os
@@ -71,6 +72,7 @@ class Settings:
     cold_reps: int = 20
     cli_reps: int = 10
     build_reps: int = 3
+    packed_cache: Path | None = None
 
     def child_args(self) -> list[str]:
         """The repetition options both workload children take."""
@@ -193,14 +195,34 @@ def stats_of(report: dict[str, Any]) -> dict[str, Stats]:
 
 # -- building the two shapes ---------------------------------------------------------------
 
-def build_packed(spec: generate.Spec, registry: Path) -> str:
-    """Generate the packed registry with ``git fast-import``; say how it was made."""
+def build_packed(spec: generate.Spec, registry: Path, cache: Path | None = None) -> str:
+    """Generate the packed registry with ``git fast-import``; say how it was made.
+
+    With ``cache``, a registry generated earlier at the same size by the same
+    ``generate.py`` is copied from there (its output is the same, commit ids included:
+    fixed authors and dates), and one generated now is kept there.
+    """
+    source = HERE / "generate.py"
+    key = hashlib.sha1(source.read_bytes()).hexdigest()[:12]
+    kept = cache / f"P{spec.prompts}-V{spec.versions}-D{spec.deep}-{key}" if cache else None
+    if kept is not None and kept.is_dir():
+        log(f"packed: copying {kept}")
+        shutil.copytree(kept, registry, symlinks=True)
+        return (f"generated with git fast-import by this generate.py (sha1 {key}…) in an "
+                f"earlier run and copied from {kept}; version records in every version's "
+                "commit as register writes them")
     log(f"packed: generating P={spec.prompts} V={spec.versions} D={spec.deep} "
         f"({spec.commits} commits) with git fast-import")
     start = time.perf_counter()
     generate.generate(registry, spec, lambda done: log(f"{done}/{spec.commits} commits"))
+    seconds = time.perf_counter() - start
+    if kept is not None:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        scratch = kept.with_name(f"{kept.name}.tmp-{os.getpid()}")
+        shutil.copytree(registry, scratch, symlinks=True)
+        scratch.rename(kept)
     return (f"generated with git fast-import, version records in every version's commit as "
-            f"register writes them, in {time.perf_counter() - start:.1f} s")
+            f"register writes them, in {seconds:.1f} s")
 
 
 def build_grown(spec: generate.Spec, registry: Path, env: dict[str, str]) -> str:
@@ -285,7 +307,8 @@ def run_promptctl(settings: Settings, workdir: Path) -> dict[str, Side]:
         spec = settings.spec_of(shape)
         registry = workdir / shape
         side = Side(spec)
-        side.info["built"] = (build_packed(spec, registry) if shape == "packed"
+        side.info["built"] = (build_packed(spec, registry, settings.packed_cache)
+                              if shape == "packed"
                               else build_grown(spec, registry, env))
         side.info["shape"] = shape_of(registry)
         log(f"{shape}: {describe_shape(side.info['shape'])}")
@@ -777,6 +800,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="write the Markdown report here")
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     parser.add_argument("--workdir", type=Path, help="keep the registries here (must not exist)")
+    parser.add_argument("--packed-cache", type=Path,
+                        help="keep generated packed registries here and reuse them (one per "
+                             "size and version of generate.py: its output is deterministic)")
     return parser.parse_args(argv)
 
 
@@ -795,10 +821,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if quick:
         return Settings(spec, grown_spec, mlflow_spec, reps=args.reps or 20, write_reps=10,
                         fast_samples=10, batch=100, cold_reps=args.cold_reps or 3,
-                        cli_reps=args.cli_reps or 2, build_reps=1)
+                        cli_reps=args.cli_reps or 2, build_reps=1,
+                        packed_cache=args.packed_cache)
     return Settings(spec, grown_spec, mlflow_spec, reps=args.reps or 200,
                     cold_reps=args.cold_reps or 20, cli_reps=args.cli_reps or 10,
-                    build_reps=args.build_reps or (3 if spec.commits <= 20_000 else 1))
+                    build_reps=args.build_reps or (3 if spec.commits <= 20_000 else 1),
+                    packed_cache=args.packed_cache)
 
 
 METHOD_NOTES = [
