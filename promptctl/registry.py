@@ -774,14 +774,16 @@ class Registry:
     def _load(self, name_or_uri: str, version: int | str | None, cache_ttl_seconds: float | None,
               lock_file: str | os.PathLike[str] | None) -> PromptVersion:
         ttl = DEFAULT_CACHE_TTL if cache_ttl_seconds is None else cache_ttl_seconds
-        ref = _ref_of(name_or_uri, version)
-        if lock_file is not None:
-            return self._load_locked(ref, Path(lock_file), ttl)
         key: tuple[Any, ...] = (name_or_uri, version)
-        if ttl > 0:
+        if ttl > 0 and lock_file is None:
+            # Before parsing the reference: only a valid one was ever cached, and a
+            # cached load is the call an application makes most.
             hit = self._cache.get(key)
             if hit is not None and hit[0] > time.monotonic():
                 return hit[1]
+        ref = _ref_of(name_or_uri, version)
+        if lock_file is not None:
+            return self._load_locked(ref, Path(lock_file), ttl)
         with self._lock:
             snapshot = self._snapshot()
             prompt = snapshot.prompt(snapshot.row(ref))
