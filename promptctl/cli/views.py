@@ -70,19 +70,15 @@ def _table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[An
     last column too long for its width folds under itself, as Rich folded it.
     """
     lines = [[_cell(cell) for cell in row] for row in rows]
-    widths = [_width(column) for column in columns]
-    for line in lines:
-        for i, cell in enumerate(line):
-            size = _width(cell)
-            if size > widths[i]:
-                widths[i] = size
-    fold = _terminal_columns()
-    out = [_row(list(columns), widths, None)]
+    sizes = [[*map(_width, line)] for line in lines]
+    widths = [max(column) for column in zip(map(_width, columns), *sizes, strict=True)]
+    out = [_row(list(columns), [*map(_width, columns)], widths, None)]
     if _colour():
         out[0] = f"{_BOLD}{out[0]}{_RESET}"
     if title is not None:
         out.insert(0, f"{_BOLD}{_cell(title)}{_RESET}" if _colour() else _cell(title))
-    out += [_row(line, widths, fold) for line in lines]
+    fold = _terminal_columns()
+    out += [*map(_row, lines, sizes, [widths] * len(lines), [fold] * len(lines))]
     sys.stdout.write("\n".join(out) + "\n")
 
 
@@ -99,32 +95,30 @@ def _cell(value: Any) -> str:
 def _width(text: str) -> int:
     """How many terminal columns ``text`` takes: East Asian wide characters two, combining
     marks none."""
-    return len(text) if text.isascii() else sum(map(_char_width, text))
+    return len(text) if text.isascii() else _unicode_width(text)
 
 
-@functools.cache  # a table repeats the same few characters (→ in every alias cell)
-def _char_width(ch: str) -> int:
+@functools.lru_cache(maxsize=1024)  # cells repeat: "production→v9, staging→v10" …
+def _unicode_width(text: str) -> int:
     from unicodedata import combining, east_asian_width
 
-    return 0 if combining(ch) else 2 if east_asian_width(ch) in "WF" else 1
+    return sum(0 if combining(ch) else 2 if east_asian_width(ch) in "WF" else 1
+               for ch in text)
 
 
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
-
-
-def _row(cells: list[str], widths: Sequence[int], fold: int | None) -> str:
-    """One table line; with ``fold`` (the terminal's width), a last cell too long for it
-    goes on under itself, broken at spaces."""
-    line = "  ".join([*map(_pad, cells[:-1], widths), cells[-1]]).rstrip()
-    if fold is None or _width(line) <= fold:
-        return line
+def _row(cells: list[str], sizes: list[int], widths: list[int], fold: int | None) -> str:
+    """One table line from its cells and their widths; with ``fold`` (the terminal's
+    width), a last cell too long for it goes on under itself, broken at spaces."""
+    last = cells[-1]
+    columns = zip(cells, sizes, widths, strict=True)
+    cells = [cell + " " * (width - size) for cell, size, width in columns]
+    cells[-1] = last
+    line = "  ".join(cells).rstrip()
     start = sum(widths[:-1]) + 2 * (len(widths) - 1)
-    room = fold - start
-    if room < 20:  # too narrow to help: the terminal wraps the line
-        return line
-    return line[:len(line) - len(cells[-1].rstrip())] + ("\n" + " " * start).join(
-        _folded(cells[-1], room))
+    if fold is None or start + sizes[-1] <= fold or fold - start < 20:
+        return line  # fits, or too narrow to help (the terminal wraps the line)
+    return line[:len(line) - len(last.rstrip())] + ("\n" + " " * start).join(
+        _folded(last, fold - start))
 
 
 def _folded(text: str, room: int) -> list[str]:
