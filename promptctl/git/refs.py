@@ -17,7 +17,6 @@ import os
 import re
 import stat
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -426,6 +425,8 @@ class _Session:
 
     def __init__(self, runner: Runner, key: object) -> None:
         self.key = key
+        import tempfile  # here: a load never moves a ref, and tempfile costs it ~4 ms
+
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the session
         self._proc = runner.start("update-ref", "--stdin", stderr=self._errors)
 
