@@ -31,6 +31,11 @@ NOT_ON_THE_LOAD_PATH = (
     "promptctl.remote",
     "promptctl.review",
     "promptctl.formats.search_filter",
+    "promptctl.git.commits",  # the parts of a Repo that write: ~4 ms
+    "promptctl.git.identity",
+    "promptctl.git.records",
+    "promptctl.git.remotes",
+    "promptctl.git.worktree",
     "promptctl.writing",
 )
 

@@ -22,11 +22,14 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import Conflict, GitError, PromptctlError, RefLocked
-from .identity import Identity, Profile
 from .locking import HeldLock
 from .runner import Runner, failure
+
+if TYPE_CHECKING:  # a load reads refs and never writes: no identity to work out
+    from .identity import Identity, Profile
 
 ZERO_OID = "0" * 40  # what git writes for "no object"
 
