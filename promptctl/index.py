@@ -35,7 +35,7 @@ import gc
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -89,9 +89,10 @@ class VersionRow(NamedTuple):
     kind: str = "derived"
 
 
-@dataclass(frozen=True)
-class LatestRow:
-    """The newest version of a prompt with the metadata ``list`` and ``search`` need."""
+class LatestRow(NamedTuple):
+    """The newest version of a prompt with the metadata ``list`` and ``search`` need (a
+    named tuple: they make one per prompt, 10,000 in ~3 ms where a frozen dataclass took
+    ~16 ms)."""
 
     name: str
     number: int
@@ -364,6 +365,19 @@ class VersionIndex:
                              (name, commit)).fetchone()
         return VersionRow(*row) if row else None
 
+    def numbers_made_by(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """For each ``(name, commit)`` whose commit created a version of ``name``, its
+        number: :meth:`made_by` for thousands of pairs at once (``list`` resolves every
+        alias), reading only the number."""
+        found: dict[tuple[str, str], int] = {}
+        with self._reading() as db:
+            for pair in pairs:
+                row = db.execute("SELECT number FROM versions WHERE name = ? AND commit_id = ?",
+                                 pair).fetchone()
+                if row is not None:
+                    found[pair] = row[0]
+        return found
+
     def holding(self, name: str, blob: str) -> list[VersionRow]:
         """The versions of ``name`` whose file is ``blob``, oldest first."""
         with self._reading() as db:
@@ -391,18 +405,24 @@ class VersionIndex:
                 rows = db.execute(
                     "SELECT name, number, commit_id, description, tags, model_config,"
                     " template_text, problem FROM latest ORDER BY name").fetchall()
+            # The tags and model configs of every row parsed in one call: half the time
+            # of one json.loads per value.
+            dicts = iter(json.loads("[" + ",".join([
+                value or "{}" for row in rows for value in (row[4], row[5])]) + "]"))
             self._latest_cache = [
-                LatestRow(n, num, c, d, json.loads(t or "{}"), json.loads(m or "{}"),
-                          text or "", p)
-                for n, num, c, d, t, m, text, p in rows
+                LatestRow(n, num, c, d, next(dicts), next(dicts), text or "", p)
+                for n, num, c, d, _, _, text, p in rows
             ]
         return self._latest_cache
 
     def _summarize_pending(self) -> None:
         """Parse the newest versions whose metadata is not stored yet, and store it."""
         with self._reading() as db:
+            # CROSS JOIN keeps SQLite to this order: the few rows of `latest` still to
+            # parse, then their versions. Left to choose, it walked all of `versions`
+            # (~60 ms at 100,000 versions, on every list and search).
             pending = [VersionRow(*row) for row in db.execute(
-                "SELECT v.* FROM latest l JOIN versions v ON v.name = l.name"
+                "SELECT v.* FROM latest l CROSS JOIN versions v ON v.name = l.name"
                 " AND v.number = l.number WHERE l.template_text IS NULL").fetchall()]
         if not pending:
             return

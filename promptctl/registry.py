@@ -814,16 +814,14 @@ class Registry:
         with self._lock:
             snapshot = self._snapshot()
             alias_refs = snapshot.alias_refs_by_name()
-            found = []
-            for row in snapshot.index.latest_rows():
-                record = _Record(row, alias_refs.get(row.name, {}))
-                if predicate(record):
-                    found.append(PromptSummary(
-                        row.name, row.number, row.commit, row.description, row.tags,
-                        row.model_config, row.template_text,
-                        snapshot.aliases(row.name) if record.refs else {}, row.problem,
-                    ))
-            return found
+            matched = [row for row in snapshot.index.latest_rows()
+                       if predicate(_Record(row, alias_refs.get(row.name, {})))]
+            aliases = snapshot.aliases_of((row.name for row in matched),
+                                          {(row.name, row.commit): row.number for row in matched})
+            return [PromptSummary(row.name, row.number, row.commit, row.description, row.tags,
+                                  row.model_config, row.template_text,
+                                  aliases.get(row.name, {}), row.problem)
+                    for row in matched]
 
     def _pins(self) -> Pinning:
         if self._pinning is None:

@@ -36,6 +36,8 @@ from .location import CONFIG_FILE
 from .models import PromptVersion
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
     from .formats.config import RegistryConfig
 
 ALIAS_REF_PREFIX = "refs/tags/prompts/"
@@ -184,6 +186,35 @@ class Snapshot:
     def aliases(self, name: str) -> dict[str, int]:
         """Each alias of ``name`` that resolves, and its version number."""
         return {s.alias: s.row.number for s in self.alias_states(name) if s.row is not None}
+
+    def aliases_of(self, names: Iterable[str], known: Mapping[tuple[str, str], int] | None = None,
+                   ) -> dict[str, dict[str, int]]:
+        """:meth:`aliases` of many prompts (those with none left out): the commits that
+        made their version are looked up in one pass over the index, and only a prompt
+        with an alias that resolves otherwise takes the one-by-one way.
+
+        ``known``: version numbers already at hand by ``(name, commit that made it)``,
+        such as each prompt's newest (where a ``staging`` alias often points).
+        """
+        by_name = self.alias_refs_by_name()
+        commits: dict[str, list[tuple[str, str | None]]] = {}
+        for name in names:
+            refs = by_name.get(name)
+            if refs:
+                commits[name] = [(alias, ref.peeled or self.objects.peel(ref.target))
+                                 for alias, ref in sorted(refs.items())]
+        # In name order (as given), not a set's: lookups in index order take half the time.
+        known = known or {}
+        numbers = self.index.numbers_made_by([
+            (name, commit) for name, found in commits.items() for _, commit in found
+            if commit is not None and (name, commit) not in known])
+        numbers.update(known)
+        result: dict[str, dict[str, int]] = {}
+        for name, found in commits.items():
+            numbered = {alias: numbers[(name, commit)] for alias, commit in found
+                        if commit is not None and (name, commit) in numbers}
+            result[name] = numbered if len(numbered) == len(found) else self.aliases(name)
+        return result
 
     def alias_target(self, name: str, alias: str) -> VersionRow:
         """The version ``alias`` of ``name`` resolves to; :class:`NotFound` saying why if none."""

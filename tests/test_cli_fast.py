@@ -1,6 +1,7 @@
-"""The fast path for ``load`` and ``show`` (``promptctl.cli.fast``) answers exactly as the
-Typer app does: the same stdout, stderr and exit code on the same command lines, and the
-command lines it does not take are left to the Typer app untouched."""
+"""The fast path for ``load``, ``show``, ``list``, ``search`` and ``history``
+(``promptctl.cli.fast``) answers exactly as the Typer app does: the same stdout, stderr
+and exit code on the same command lines, and the command lines it does not take are
+left to the Typer app untouched."""
 
 from __future__ import annotations
 
@@ -45,6 +46,18 @@ FAST = [
     ["show", "chat"],
     ["show", "greet", "--json"],
     ["show", "nope"],
+    ["list"],
+    ["--json", "list"],
+    ["search"],
+    ["search", "tags.team = 'web'"],
+    ["search", "", "--json"],
+    ["search", "name LIKE 'gr%' AND alias = 'production'"],
+    ["search", "tags.team = "],
+    ["search", "name = 'nope'"],
+    ["history", "greet"],
+    ["history", "greet", "--json"],
+    ["history", "nope"],
+    ["history", "bad name!"],
 ]
 
 # Command lines the fast path leaves to the Typer app.
@@ -66,7 +79,11 @@ TYPER = [
     ["--var", "name=Ada", "load", "greet"],
     ["show", "greet", "--var", "name=Ada"],
     ["show"],
-    ["list"],
+    ["list", "greet"],
+    ["search", "a", "b"],
+    ["search", "--", "-x"],
+    ["history"],
+    ["history", "greet", "chat"],
     ["lod", "greet"],
 ]
 
@@ -151,7 +168,8 @@ def test_the_process_prints_the_same_and_leaves_the_index_whole(
     git(repo, "commit", "-qm", "by hand")  # the next load indexes this commit
     command = [sys.executable, "-m", "promptctl", "--registry", str(repo)]
     for args in (["load", "by-hand", "--var", "hand=me", "--var", "extra=1"],
-                 ["show", "greet@production"], ["load", "nope"]):
+                 ["show", "greet@production"], ["load", "nope"], ["list"],
+                 ["history", "greet"]):
         done = subprocess.run([*command, *args], capture_output=True, text=True, check=False)
         assert (done.returncode, done.stdout, done.stderr) == _typer_only(run, monkeypatch,
                                                                           *args)

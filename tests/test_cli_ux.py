@@ -223,6 +223,41 @@ def test_table_cells_are_text_not_markup(run: Run) -> None:
     assert "[bold]beta[/bold] prompt" in run("list")[1]
 
 
+def test_tables_are_aligned_plain_text_one_row_per_line(run: Run) -> None:
+    run("register", "a", "-t", "x", "--description", "first line\nsecond\x1b[31m red")
+    run("register", "support/b", "-t", "y", "--description", "日本語 text")
+    run("alias", "set", "a", "production", "1")
+    code, out, _ = run("list")
+    assert code == 0
+    assert out.splitlines() == [
+        "name       latest  aliases        description",
+        "a          1       production→v1  first line second [31m red",
+        "support/b  1                      日本語 text",
+    ]
+    code, out, _ = run("history", "a")
+    lines = out.splitlines()
+    assert lines[0] == "a"  # the title
+    assert re.fullmatch(r"version  commit      date              author +note +aliases", lines[1])
+    assert re.fullmatch(r"1        [0-9a-f]{10}  \d{4}-\d\d-\d\d \d\d:\d\d  .+  production",
+                        lines[2])
+
+
+def test_a_long_last_cell_folds_under_its_column_on_a_terminal_only(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words = "a description long enough to need more than one line of a narrow terminal"
+    run("register", "a", "-t", "x", "--description", words)
+    monkeypatch.setenv("COLUMNS", "60")
+    assert run("list")[1].splitlines()[1] == f"a     1                {words}"  # a pipe
+    _as_terminal(monkeypatch).setenv("NO_COLOR", "1")
+    assert run("list")[1].splitlines() == [
+        "name  latest  aliases  description",
+        "a     1                a description long enough to need",  # 60 columns
+        "                       more than one line of a narrow",
+        "                       terminal",
+    ]
+
+
 def test_diffs_are_coloured_on_a_terminal_and_plain_elsewhere(
     greet: Run, repo_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -165,6 +165,25 @@ def test_alias_on_a_commit_that_did_not_change_the_file(
     assert registry.load_prompt("s@production", cache_ttl_seconds=0).version == 2
 
 
+def test_list_resolves_aliases_as_a_load_does(registry: Registry, repo_path: Path) -> None:
+    """``list`` resolves every alias at once: the same versions as one by one, whether the
+    tag's commit made the version, only holds it, or holds none, packed or loose."""
+    register_n(registry, "s", 3)
+    registry.register_prompt("t", TEXT, "t")
+    registry.set_alias("s", "production", 2)
+    registry.set_alias("t", "production", 1)
+    git(repo_path, "tag", "-a", "-m", "by hand", "prompts/s@held", "HEAD")  # made t, holds s/3
+    git(repo_path, "tag", "-a", "-m", "by hand", "prompts/t@early", "HEAD~3")  # before t
+    git(repo_path, "pack-refs", "--all")
+    registry.set_alias("s", "staging", 1)  # loose
+    with Registry(repo_path) as fresh:
+        listed = {s.name: s.alias_versions for s in fresh.list_prompts()}
+        assert listed == {"s": {"held": 3, "production": 2, "staging": 1},
+                          "t": {"production": 1}}
+        assert listed == {name: {a.alias: a.version for a in fresh.list_aliases(name)
+                                 if a.version is not None} for name in ("s", "t")}
+
+
 def test_aliases_promote_and_roll_back(registry: Registry) -> None:
     register_n(registry, "s", 3)
     registry.set_alias("s", "production", 2, "ship it")

@@ -16,7 +16,9 @@ from .helpers import git
 # Modules a load by alias never needs: each costs milliseconds on every start.
 NOT_ON_THE_LOAD_PATH = (
     "git",  # GitPython: ~30 ms, and not a dependency any more
+    "random",  # with tempfile and shutil: ~4 ms for what only writes use
     "rich",
+    "tempfile",
     "typer",  # ~25 ms with building every click command: the fast path skips it
     "promptctl.aliases",
     "promptctl.formats.aliaslog",
@@ -29,6 +31,11 @@ NOT_ON_THE_LOAD_PATH = (
     "promptctl.remote",
     "promptctl.review",
     "promptctl.formats.search_filter",
+    "promptctl.git.commits",  # the parts of a Repo that write: ~4 ms
+    "promptctl.git.identity",
+    "promptctl.git.records",
+    "promptctl.git.remotes",
+    "promptctl.git.worktree",
     "promptctl.writing",
 )
 

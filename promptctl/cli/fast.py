@@ -1,17 +1,19 @@
-"""The fast path: ``promptctl load`` and ``show`` without Typer.
+"""The fast path: ``promptctl load``, ``show``, ``list``, ``search`` and ``history``
+without Typer.
 
 A cold ``load`` is mostly start-up: importing Typer and building every click command
-costs more than the load itself. Commands this module fully understands run straight
-from here; for anything else (``--help``, ``--version``, an option it does not know, a
-missing argument, shell completion …) :func:`run` returns ``False`` before doing
-anything, and the Typer app runs the command line instead, so every usage error still
-comes from one place, worded one way.
+costs more than the load itself (and ~25 ms of every read). Commands this module fully
+understands run straight from here; for anything else (``--help``, ``--version``, an
+option it does not know, a missing argument, shell completion …) :func:`run` returns
+``False`` before doing anything, and the Typer app runs the command line instead, so
+every usage error still comes from one place, worded one way.
 
 The grammar taken is the one the Typer app defines for these commands, no more: the
 global options (``--registry/-r PATH``, ``--json``) before or after the command name,
-``--opt VALUE`` or ``--opt=VALUE``, exactly one ``REF``. A value is the next word,
+``--opt VALUE`` or ``--opt=VALUE``, and the command's arguments (one ``REF`` or ``NAME``;
+none for ``list``; an optional ``FILTER`` for ``search``). A value is the next word,
 whatever it looks like, as click takes it. The command bodies (:func:`load`,
-:func:`show`) are the Typer commands' own, so both paths print the same bytes; the
+:func:`show` …) are the Typer commands' own, so both paths print the same bytes; the
 tests run both on the same command lines.
 """
 
@@ -34,6 +36,13 @@ _COMPLETE_ENV = "_PROMPTCTL_COMPLETE"  # set: the shell asks Typer for completio
 _COMMANDS: dict[str, dict[str, str]] = {
     "load": {"--var": "var", "--vars-file": "vars_file", "--lock-file": "lock_file"},
     "show": {},
+    "list": {},
+    "search": {},
+    "history": {},
+}
+# How many arguments each command takes: at least, at most.
+_ARGUMENTS: dict[str, tuple[int, int]] = {
+    "load": (1, 1), "show": (1, 1), "list": (0, 0), "search": (0, 1), "history": (1, 1),
 }
 _REGISTRY_OPTIONS = ("--registry", "-r")
 
@@ -50,10 +59,16 @@ def run(args: Sequence[str]) -> bool:
     st = State(call.registry, call.json)
     try:
         if call.command == "load":
-            load(st, call.ref, call.values.get("var"), call.path("vars_file"),
+            load(st, call.args[0], call.values.get("var"), call.path("vars_file"),
                  call.path("lock_file"))
+        elif call.command == "show":
+            show(st, call.args[0])
+        elif call.command == "list":
+            list_prompts(st)
+        elif call.command == "search":
+            search(st, call.args[0] if call.args else None)
         else:
-            show(st, call.ref)
+            history(st, call.args[0])
     except BaseException:
         st.close()  # as click closes the context: with the error known, so no notes
         raise
@@ -63,13 +78,13 @@ def run(args: Sequence[str]) -> bool:
 
 @dataclass(frozen=True)
 class Call:
-    """A command line the fast path runs: the command, the global options, its REF and
-    the values given to each of its options (by parameter name)."""
+    """A command line the fast path runs: the command, the global options, its arguments
+    and the values given to each of its options (by parameter name)."""
 
     command: str
     registry: str | None
     json: bool
-    ref: str
+    args: tuple[str, ...]
     values: dict[str, list[str]]
 
     def path(self, option: str) -> Path | None:
@@ -113,7 +128,10 @@ def parse(args: Sequence[str], environ: Mapping[str, str]) -> Call | None:
             registry = value  # the last one given wins, as the Typer app has it
         else:
             values.setdefault(own[name], []).append(value)
-    if command is None or len(positional) != 1:
+    if command is None:
+        return None
+    least, most = _ARGUMENTS[command]
+    if not least <= len(positional) <= most:
         return None
     if not all(is_pair(pair) for pair in values.get("var", [])):
         return None  # the error is Typer's (a usage error, after the registry is opened)
@@ -122,15 +140,15 @@ def parse(args: Sequence[str], environ: Mapping[str, str]) -> Call | None:
         # message.
         if any(_unreadable(path) for path in values.get(option, [])):
             return None
-    return Call(command, registry or environ.get(REGISTRY_ENV) or None, as_json, positional[0],
-                values)
+    return Call(command, registry or environ.get(REGISTRY_ENV) or None, as_json,
+                tuple(positional), values)
 
 
 def _unreadable(path: str) -> bool:
     return os.path.exists(path) and not os.access(path, os.R_OK)
 
 
-# -- the command bodies, shared with the Typer commands (prompts.load, prompts.show) -------
+# -- the command bodies, shared with the Typer commands (prompts.load, prompts.show …) -----
 
 
 def load(st: State, ref: str, var: list[str] | None, vars_file: Path | None,
@@ -156,3 +174,18 @@ def load(st: State, ref: str, var: list[str] | None, vars_file: Path | None,
 def show(st: State, ref: str) -> None:
     """``promptctl show``: one version in full."""
     views.version(st.registry().load_prompt(ref, cache_ttl_seconds=0), st.json)
+
+
+def list_prompts(st: State) -> None:
+    """``promptctl list``: every prompt with its newest version and aliases."""
+    views.summaries(st.registry().list_prompts(), st.json)
+
+
+def search(st: State, filter_string: str | None) -> None:
+    """``promptctl search``: the prompts a filter matches."""
+    views.summaries(st.registry().search_prompts(filter_string), st.json)
+
+
+def history(st: State, name: str) -> None:
+    """``promptctl history``: every version of a prompt."""
+    views.history(st.registry().history(name), st.json)

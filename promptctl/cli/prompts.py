@@ -197,8 +197,7 @@ def list_(ctx: typer.Context) -> None:
       promptctl list
       promptctl list --json
     """
-    st = state(ctx)
-    views.summaries(st.registry().list_prompts(), st.json)
+    fast.list_prompts(state(ctx))  # the fast path runs the same
 
 
 def history(ctx: typer.Context, name: Name) -> None:
@@ -210,8 +209,7 @@ def history(ctx: typer.Context, name: Name) -> None:
       promptctl history support/summarize
       promptctl history support/summarize --json
     """
-    st = state(ctx)
-    views.history(st.registry().history(name), st.json)
+    fast.history(state(ctx), name)
 
 
 class DiffFormat(str, Enum):
@@ -306,8 +304,7 @@ def search(
       promptctl search "name LIKE 'support/%'"
       promptctl search "template LIKE '%refund%' AND NOT model_config.temperature > 0.5"
     """
-    st = state(ctx)
-    views.summaries(st.registry().search_prompts(filter_string), st.json)
+    fast.search(state(ctx), filter_string)
 
 
 def check(

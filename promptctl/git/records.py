@@ -9,7 +9,6 @@ or dropped.
 from __future__ import annotations
 
 import heapq
-import random
 import time
 from collections.abc import Sequence
 
@@ -58,6 +57,8 @@ class Records:
                 for refname, _new, old in also:
                     if self._refs.resolve(refname) != old:
                         raise
+            import random  # here: only a lost race needs it, and it costs a load ~2 ms
+
             time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # let the other one finish
         raise Conflict(f"{log_ref} kept moving under us; try again")
 
