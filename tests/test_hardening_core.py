@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from promptctl import Registry
 
@@ -248,6 +251,34 @@ def test_corrupted_or_truncated_index_is_rebuilt(run: Run, repo_path: Path) -> N
         code, out, err = run("list")
         assert code == 0 and "greet" in out and "Traceback" not in err
         assert index.read_bytes()[:16] == b"SQLite format 3\x00", "the index was not repaired"
+
+
+@pytest.mark.parametrize("spoilt_from", [3, 6])
+def test_spoilt_index_pages_are_reset_at_open_or_by_the_read_that_meets_them(
+        registry: Registry, repo_path: Path, capsys: pytest.CaptureFixture[str],
+        spoilt_from: int) -> None:
+    for i in range(30):  # long notes: the rows span many pages
+        registry.register_prompt(f"p{i:02d}", f"text {i}", "note " + "x" * 2000)
+    registry.close()
+    (index,) = (repo_path / ".git" / "promptctl").glob("index-*.sqlite")
+    db = sqlite3.connect(index)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    size = index.stat().st_size
+    assert size > (spoilt_from + 4) * 4096
+    with index.open("r+b") as handle:
+        handle.seek(spoilt_from * 4096)
+        handle.write(b"\xff" * (size - spoilt_from * 4096))
+    run = Run(repo_path, capsys)
+    # The open finds a spoilt first page of the rows and rebuilds in silence; a page
+    # further in is met by the read that needs it: one line, exit 4, and it is reset.
+    code, out, err = run("load", "p20")
+    if code:
+        assert (code, out) == (4, "")
+        assert err.startswith("error: the version index was unreadable") and err.count("\n") == 1
+    assert run("load", "p20") == (0, "text 20\n", "")
+    code, out, _ = run("list")
+    assert code == 0 and all(f"p{i:02d}" in out for i in range(30))
 
 
 # -- item 8: stale lock files ------------------------------------------------------------------
