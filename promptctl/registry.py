@@ -413,11 +413,18 @@ class Registry:
         moved on meanwhile, the commit is re-made on its new tip
         unless the remote changed this prompt too (a :class:`Conflict`).
         """
+        return self._register(name, content, message, author, push, changes=True)
+
+    def _register(self, name: str, content: PromptContent | PromptUpdate,
+                  message: str | None, author: str | None, push: bool, *,
+                  changes: bool) -> RegisterResult:
+        """:meth:`register`; ``changes=False`` leaves ``changed`` empty, so that content
+        given whole does not have the newest version parsed only to compare it."""
         validate_name(name)
         if isinstance(content, PromptContent):
             promptfile.validate_content(content, name)  # before any lock: bad input fails fast
         with self._writing(author, push) as writer:
-            return self._commit(writer, name, content, message, push)
+            return self._commit(writer, name, content, message, push, changes=changes)
 
     def set_tags(self, name: str, tags: dict[str, str], message: str | None = None,
                  *, author: str | None = None, push: bool = False) -> RegisterResult:
@@ -571,7 +578,8 @@ class Registry:
         """MLflow's ``register_prompt`` (same parameters, same order): a new version, returned."""
         content = PromptContent(template, description, dict(model_config or {}), dict(tags or {}),
                                 response_format)
-        return self.register(name, content, commit_message, author=author).version
+        return self._register(name, content, commit_message, author, False,
+                              changes=False).version
 
     def set_prompt_alias(self, name: str, alias: str, version: int) -> None:
         """MLflow's ``set_prompt_alias``: :meth:`set_alias`."""
@@ -621,8 +629,9 @@ class Registry:
             self.repo.keep_packed()
 
     def _commit(self, writer: Writer, name: str, content: PromptContent | PromptUpdate,
-                message: str | None, push: bool) -> RegisterResult:
-        """Commit ``content`` as ``name``'s next version inside a write (see ``writing``)."""
+                message: str | None, push: bool, *, changes: bool = True) -> RegisterResult:
+        """Commit ``content`` as ``name``'s next version inside a write (see ``writing``);
+        ``changes``: say what changed from the newest version."""
         from .formats.update import changed_fields
         from .writing import build_version, land, refuse_edits
 
@@ -631,11 +640,15 @@ class Registry:
         assert branch is not None
         path = snapshot.index.path_of(name)
         current = snapshot.index.newest(name)
-        before = snapshot.prompt(current).content if current is not None else None
+        committed = snapshot.read_file(current) if current else None
+        before = None
+        if current is not None and committed is not None and (
+                changes or isinstance(content, PromptUpdate)):
+            before = promptfile.parse_prompt_bytes(committed,
+                                                   f"{path} (version {current.number})")
         if isinstance(content, PromptUpdate):
             content = content.apply(before)
-        data = promptfile.encode_prompt(content, name)
-        committed = snapshot.read_file(current) if current else None
+        data, written = promptfile.encode_prompt_read_back(content, name)
         if current is not None and committed == data:
             if push:
                 self._push_pending(branch)
@@ -660,8 +673,9 @@ class Registry:
         fresh = self._snapshot(repo.refs.head())
         row = fresh.index.newest(name)
         assert row is not None and row.commit == landed
-        return RegisterResult(fresh.prompt(row), created=True, provisional=not writer.final,
-                              pushed=push, changed=changed_fields(before, content))
+        return RegisterResult(fresh.version(row, written), created=True,
+                              provisional=not writer.final, pushed=push,
+                              changed=changed_fields(before, content) if changes else ())
 
     @staticmethod
     def _alias_versions(snapshot: Snapshot) -> dict[tuple[str, str], int | None]:

@@ -126,7 +126,10 @@ class Snapshot:
     def prompt(self, row: VersionRow) -> PromptVersion:
         """Version ``row`` as a :class:`PromptVersion`: its prompt file parsed, its aliases."""
         source = f"{self.index.path_of(row.name)} (version {row.number})"
-        content = promptfile.parse_prompt_bytes(self.read_file(row), source)
+        return self.version(row, promptfile.parse_prompt_bytes(self.read_file(row), source))
+
+    def version(self, row: VersionRow, content: promptfile.PromptContent) -> PromptVersion:
+        """Version ``row`` as a :class:`PromptVersion`, given what its file holds."""
         aliases = tuple(a for a, n in self.aliases(row.name).items() if n == row.number)
         return PromptVersion(
             name=row.name,
