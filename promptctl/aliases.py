@@ -232,7 +232,10 @@ def _pointed_at(snapshot: Snapshot, name: str,
     """Where alias tag ``tag`` points: (commit of that version, version), or ``(None, None)``."""
     if tag is None:
         return None, None
-    commit = snapshot.objects.peel(tag)
+    # The snapshot peeled its alias tags already (packed ones from packed-refs, without
+    # reading the tag object): ask it before reading objects.
+    state = next((s for s in snapshot.alias_states(name) if s.ref.target == tag), None)
+    commit = state.commit if state is not None else snapshot.objects.peel(tag)
     row = snapshot.version_at(name, commit) if commit else None
     return (row.commit if row else commit), (row.number if row else None)
 

@@ -621,7 +621,7 @@ class Registry:
                 raise InvalidInput(f"{self.remote.url} is a remote registry: "
                                    "a write must be pushed (--push, push=True)")
             scope = self.remote.writing()
-        with self._lock, scope, self._write_mutex().hold():
+        with self._lock, scope, self._write_mutex().hold(), self.repo.identity.steady():
             self._recover()
             head = writable_head(self.repo)
             snapshot = self._snapshot(head)

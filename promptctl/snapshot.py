@@ -78,6 +78,7 @@ class Snapshot:
         self.stale = stale
         self._memo = memo
         self._alias_refs: dict[str, dict[str, Ref]] | None = None
+        self._states: dict[str, list[AliasState]] = {}
 
     @property
     def tip(self) -> str | None:
@@ -171,7 +172,10 @@ class Snapshot:
 
     def alias_states(self, name: str) -> list[AliasState]:
         """Every alias tag of ``name``, sorted, each with its version or why it has none."""
-        found = []
+        known = self._states.get(name)
+        if known is not None:  # read once per snapshot, as the refs are
+            return known
+        found = self._states[name] = []
         for alias, ref in sorted(self._alias_refs_of(name).items()):
             commit = ref.peeled or self.objects.peel(ref.target)
             if commit is None:

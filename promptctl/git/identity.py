@@ -17,10 +17,12 @@ form; any other date format is git's to parse (one ``git var`` for that object).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,9 +68,37 @@ class Identity:
         self._files = (common_dir / "config", git_dir / "config.worktree")
         self._profiles: dict[tuple[object, ...], Profile] = {}
         self._lock = threading.Lock()
+        self._steady: dict[tuple[str, str] | None, Profile] | None = None
+        self._steady_depth = 0
+
+    @contextlib.contextmanager
+    def steady(self) -> Iterator[None]:
+        """Inside the block (one write), each profile is worked out once: the objects and
+        refs of one write are made under one configuration, and its files are not
+        looked at again for each of them. Re-entrant."""
+        with self._lock:
+            if self._steady_depth == 0:
+                self._steady = {}
+            self._steady_depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._steady_depth -= 1
+                if self._steady_depth == 0:
+                    self._steady = None
 
     def profile(self, author: tuple[str, str] | None = None) -> Profile:
         """The identities and configuration in effect now (``author``: given explicitly)."""
+        steady = self._steady
+        if steady is not None:
+            held = steady.get(author)
+            if held is None:
+                held = steady[author] = self._profile(author)
+            return held
+        return self._profile(author)
+
+    def _profile(self, author: tuple[str, str] | None) -> Profile:
         key = self._key(author)
         with self._lock:
             found = self._profiles.get(key)
