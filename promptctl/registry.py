@@ -607,11 +607,12 @@ class Registry:
         first) across the write, its push and any retry; a local one's push needs an
         ``origin``. Re-entrant: a write made of writes reads once.
         """
-        from .remote import REMOTE
         from .writing import Writer, writable_head
 
         who = parse_author(author)
         if self.remote is None:
+            if push:
+                from .remote import REMOTE  # (a write that does not push does without it)
             if push and self.repo.remotes.url(REMOTE) is None:
                 raise InvalidInput(f"--push needs a Git remote named {REMOTE!r} "
                                    f"(git remote add {REMOTE} URL)")

@@ -1,4 +1,4 @@
-"""The fast path: ``promptctl load`` and ``show`` without Typer.
+"""The fast path: ``promptctl load``, ``show``, ``register`` and ``alias set`` without Typer.
 
 A cold ``load`` is mostly start-up: importing Typer and building every click command
 costs more than the load itself. Commands this module fully understands run straight
@@ -9,9 +9,10 @@ comes from one place, worded one way.
 
 The grammar taken is the one the Typer app defines for these commands, no more: the
 global options (``--registry/-r PATH``, ``--json``) before or after the command name,
-``--opt VALUE`` or ``--opt=VALUE``, exactly one ``REF``. A value is the next word,
+``--opt VALUE`` or ``--opt=VALUE``, flags alone, the command's arguments (one ``REF`` or
+``NAME``; ``NAME ALIAS VERSION`` for ``alias set``). A value is the next word,
 whatever it looks like, as click takes it. The command bodies (:func:`load`,
-:func:`show`) are the Typer commands' own, so both paths print the same bytes; the
+:func:`show`, ``writes``) are the Typer commands' own, so both paths print the same bytes; the
 tests run both on the same command lines.
 """
 
@@ -34,7 +35,17 @@ _COMPLETE_ENV = "_PROMPTCTL_COMPLETE"  # set: the shell asks Typer for completio
 _COMMANDS: dict[str, dict[str, str]] = {
     "load": {"--var": "var", "--vars-file": "vars_file", "--lock-file": "lock_file"},
     "show": {},
+    "register": {"--text": "text", "-t": "text", "--file": "file", "-f": "file",
+                 "--message": "message", "-m": "message", "--model-config": "model_config",
+                 "--tag": "tag", "--description": "description",
+                 "--response-format": "response_format", "--author": "author"},
+    "alias set": {"--message": "message", "-m": "message", "--author": "author"},
 }
+# Each command's flags (options without a value), and how many arguments it takes.
+_FLAGS: dict[str, tuple[str, ...]] = {"register": ("--push",),
+                                      "alias set": ("--force", "--push")}
+_ARGUMENTS = {"alias set": 3}  # NAME ALIAS VERSION; the others take one
+_PAIRS = ("var", "model_config", "tag")  # KEY=VALUE options
 _REGISTRY_OPTIONS = ("--registry", "-r")
 
 
@@ -52,8 +63,10 @@ def run(args: Sequence[str]) -> bool:
         if call.command == "load":
             load(st, call.ref, call.values.get("var"), call.path("vars_file"),
                  call.path("lock_file"))
-        else:
+        elif call.command == "show":
             show(st, call.ref)
+        else:
+            _write(st, call)
     except BaseException:
         st.close()  # as click closes the context: with the error known, so no notes
         raise
@@ -71,11 +84,18 @@ class Call:
     json: bool
     ref: str
     values: dict[str, list[str]]
+    arguments: tuple[str, ...] = ()
+    flags: frozenset[str] = frozenset()
 
     def path(self, option: str) -> Path | None:
         """The path given to ``option`` (the last one, as click keeps it), if any."""
+        given = self.value(option)
+        return Path(given) if given is not None else None
+
+    def value(self, option: str) -> str | None:
+        """The value given to ``option`` (the last one, as click keeps it), if any."""
         given = self.values.get(option)
-        return Path(given[-1]) if given else None
+        return given[-1] if given else None
 
 
 def parse(args: Sequence[str], environ: Mapping[str, str]) -> Call | None:
@@ -83,23 +103,32 @@ def parse(args: Sequence[str], environ: Mapping[str, str]) -> Call | None:
     if environ.get(_COMPLETE_ENV):
         return None
     command: str | None = None
+    words_so_far = ""  # the words of a command not complete yet ("alias" of "alias set")
     registry: str | None = None
     as_json = False
     positional: list[str] = []
     values: dict[str, list[str]] = {}
+    flags: set[str] = set()
     words = iter(args)
     for word in words:
         if not word.startswith("-"):
-            if command is None:  # the root takes no argument: the first one is the command
-                if word not in _COMMANDS:
+            if command is None:  # a group takes no argument: the next one is a command
+                words_so_far = f"{words_so_far} {word}".lstrip()
+                if words_so_far in _COMMANDS:
+                    command = words_so_far
+                elif not any(known.startswith(f"{words_so_far} ") for known in _COMMANDS):
                     return None
-                command = word
             else:
                 positional.append(word)
             continue
         name, eq, attached = word.partition("=") if word.startswith("--") else (word, "", "")
         if name == "--json" and not eq:
             as_json = True
+            continue
+        if command is not None and name in _FLAGS.get(command, ()):
+            if eq:
+                return None  # a flag given a value: click's error
+            flags.add(name)
             continue
         own = _COMMANDS[command] if command is not None else {}
         if name not in _REGISTRY_OPTIONS and name not in own:
@@ -113,9 +142,11 @@ def parse(args: Sequence[str], environ: Mapping[str, str]) -> Call | None:
             registry = value  # the last one given wins, as the Typer app has it
         else:
             values.setdefault(own[name], []).append(value)
-    if command is None or len(positional) != 1:
+    if command is None or len(positional) != _ARGUMENTS.get(command, 1):
         return None
-    if not all(is_pair(pair) for pair in values.get("var", [])):
+    if command == "alias set" and not (positional[2].isascii() and positional[2].isdigit()):
+        return None  # VERSION: what click's int conversion makes of the rest is its own
+    if not all(is_pair(pair) for option in _PAIRS for pair in values.get(option, [])):
         return None  # the error is Typer's (a usage error, after the registry is opened)
     for option in ("vars_file", "lock_file"):
         # click's Path type refuses a path that exists but cannot be read, with its own
@@ -123,7 +154,7 @@ def parse(args: Sequence[str], environ: Mapping[str, str]) -> Call | None:
         if any(_unreadable(path) for path in values.get(option, [])):
             return None
     return Call(command, registry or environ.get(REGISTRY_ENV) or None, as_json, positional[0],
-                values)
+                values, tuple(positional), frozenset(flags))
 
 
 def _unreadable(path: str) -> bool:
@@ -156,3 +187,18 @@ def load(st: State, ref: str, var: list[str] | None, vars_file: Path | None,
 def show(st: State, ref: str) -> None:
     """``promptctl show``: one version in full."""
     views.version(st.registry().load_prompt(ref, cache_ttl_seconds=0), st.json)
+
+
+def _write(st: State, call: Call) -> None:
+    """``register`` and ``alias set``: their bodies (``writes``) are the Typer commands' own."""
+    from . import writes
+
+    value, push = call.value, "--push" in call.flags
+    if call.command == "register":
+        writes.register(st, call.ref, value("text"), value("file"), value("message"),
+                        call.values.get("model_config"), call.values.get("tag"),
+                        value("description"), value("response_format"), value("author"), push)
+    else:
+        name, alias, version = call.arguments
+        writes.set_alias(st, name, alias, int(version), value("message"), value("author"),
+                         "--force" in call.flags, push)
