@@ -466,6 +466,8 @@ class Registry:
         from .aliases import Move
 
         with self._writing(author, push) as writer:
+            if not push:
+                self.repo.ref_updates.warm()  # the move's transaction runs there
             row = writer.snapshot.row(PromptRef(name, version=version))
             held = next((s.row for s in writer.snapshot.alias_states(name) if s.alias == alias),
                         None)
@@ -610,6 +612,7 @@ class Registry:
         from .writing import Writer, writable_head
 
         who = parse_author(author)
+        self.repo.identity.prefetch(who)  # git works out who writes while we read
         if self.remote is None:
             if push:
                 from .remote import REMOTE  # (a write that does not push does without it)

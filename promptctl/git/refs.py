@@ -200,6 +200,19 @@ class RefUpdates:
                 self._session.close()
                 self._session = None
 
+    def warm(self) -> None:
+        """Start the long-lived ``update-ref`` now, so that git starts up while the caller
+        prepares its transaction (an alias move writes its tag and record first)."""
+        if self._identity is None or self._no_session:
+            return
+        with self._lock:
+            if self._session is None or not self._session.alive():
+                if self._session is not None:
+                    self._session.close()
+                    self._session = None
+                with contextlib.suppress(PromptctlError):  # the move itself says what failed
+                    self._session = _Session(self._runner, self._identity.key())
+
     def apply(self, changes: Sequence[RefUpdate], reason: str) -> None:
         """Apply ``(refname, new, old)`` changes in one all-or-nothing transaction.
 
