@@ -637,14 +637,29 @@ class Registry:
         """Commit ``content`` as ``name``'s next version inside a write (see ``writing``);
         ``changes``: say what changed from the newest version."""
         from .formats.update import changed_fields
-        from .writing import build_version, land, refuse_edits
+        from .git.objects import blob_id
+        from .writing import build_version, land, refuse_edits, user_copy
 
         snapshot, repo = writer.snapshot, self.repo
         branch = snapshot.head.ref
         assert branch is not None
         path = snapshot.index.path_of(name)
         current = snapshot.index.newest(name)
-        committed = snapshot.read_file(current) if current else None
+        copy = None if repo.bare else user_copy(repo, path)
+        committed = None
+        if current is not None and snapshot.tip is not None and (
+                repo.objects.file_id(snapshot.tip, path) == current.blob):
+            # The tip holds the newest version's blob, as it does unless the file was
+            # changed or removed since: its bytes are the user's unedited copy, or else
+            # read by id (no tree walk in git: the trees are read here anyway, for the
+            # next commit's).
+            if copy is not None and copy.data is not None and blob_id(copy.data) == current.blob:
+                committed = copy.data
+            else:
+                found = repo.objects.read(current.blob)
+                committed = found[1] if found is not None and found[0] == "blob" else None
+        if current is not None and committed is None:
+            committed = snapshot.read_file(current)
         before = None
         if current is not None and committed is not None and (
                 changes or isinstance(content, PromptUpdate)):
@@ -658,7 +673,7 @@ class Registry:
                 self._push_pending(branch)
             return RegisterResult(snapshot.prompt(current), created=False)
         copy = refuse_edits(repo, path, data, (committed, current.blob)
-                            if current is not None and committed is not None else None)
+                            if current is not None and committed is not None else None, copy)
         note = message or (f"Update {name}" if current else f"Create {name}")
         number = snapshot.index.count(name) + 1
         made = build_version(writer, snapshot.tip, path, name, number, data, note)

@@ -194,16 +194,17 @@ def recover(repo: Repo) -> str | None:
     return note
 
 
-def refuse_edits(repo: Repo, path: str, data: bytes,
-                 committed: tuple[bytes, str] | None) -> UserCopy | None:
+def refuse_edits(repo: Repo, path: str, data: bytes, committed: tuple[bytes, str] | None,
+                 copy: UserCopy | None = None) -> UserCopy | None:
     """Refuse when the user has edits of ``path`` (staged or not), unless they are ``data``.
 
-    ``committed`` is the newest version's bytes and blob (the file at the tip), if any.
-    Returns what the user's copy holds (``None`` in a bare repository).
+    ``committed`` is the newest version's bytes and blob (the file at the tip), if any;
+    ``copy`` the user's copy, if read already. Returns what the user's copy holds
+    (``None`` in a bare repository).
     """
     if repo.bare:
         return None  # promptctl's own clone of a remote registry: no working tree to guard
-    copy = user_copy(repo, path)
+    copy = copy or user_copy(repo, path)
     staged_blob = copy.entry[1] if copy.entry else None
     committed_data, committed_blob = committed if committed else (None, None)
     if copy.data == committed_data and staged_blob == committed_blob:

@@ -127,6 +127,27 @@ class Objects:
             return None
         return found[1][5:45].decode()  # a commit starts with "tree <id>"
 
+    def file_id(self, commit: str, path: str) -> str | None:
+        """The blob id of file ``path`` in ``commit``, found by reading its trees here,
+        or ``None`` (no such file, or a tree this lookup leaves to git). A register reads
+        those trees anyway, to write the next ones, and keeps them: the second lookup of
+        the branch tip costs no round trip, where ``<commit>:<path>`` makes git walk the
+        trees again."""
+        tree = self.commit_tree(commit)
+        *folders, leaf = path.split("/")
+        for folder in folders:
+            data = self._read_tree(tree) if tree else None
+            at = _find_entry(data, folder.encode(), TREE_MODE) if data is not None else None
+            if data is None or at is None:
+                return None
+            tree = data[at:at + 20].hex()
+        data = self._read_tree(tree) if tree else None
+        for mode in (BLOB_MODE, EXEC_MODE):
+            at = _find_entry(data, leaf.encode(), mode) if data is not None else None
+            if data is not None and at is not None:
+                return data[at:at + 20].hex()
+        return None
+
     def commit_time(self, commit: str) -> int | None:
         """The committer date of ``commit`` (seconds since the epoch)."""
         found = self.read(commit)
