@@ -109,7 +109,10 @@ class Identity:
         """Start working out :meth:`profile` for ``author`` in the background: the ``git
         var -l`` it needs runs while the caller does other work (a write reads its
         branch, the prompt and builds the file before it makes its first object). Does
-        nothing when the profile is known; :meth:`close` ends one never asked for."""
+        nothing once this process has worked out a profile (a changed configuration is
+        then read when asked for, as before); :meth:`close` ends one never asked for."""
+        if self._profiles:
+            return  # a process that worked one out has it (or one for a past config) kept
         key = self._key(author)
         with self._lock:
             if key in self._profiles or self._pending is not None:

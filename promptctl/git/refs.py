@@ -253,7 +253,8 @@ class RefUpdates:
         if self._identity is None or self._no_session:
             return False
         profile = self._identity.profile()
-        if any(self._logged(name, profile) for name in refnames):
+        head = _head_target(self._refs.git_dir)
+        if any(self._logged(name, profile, head) for name in refnames):
             return False
         key = profile.key
         with self._lock:
@@ -294,13 +295,13 @@ class RefUpdates:
             return True
         return mode == "normal" and refname.startswith(_LOGGED_PREFIXES)
 
-    def _logged(self, refname: str, profile: Profile) -> bool:
-        """Would git write a reflog line for ``refname`` (or HEAD, on its branch)?"""
+    def _logged(self, refname: str, profile: Profile, head: str | None) -> bool:
+        """Would git write a reflog line for ``refname`` (or HEAD, on its branch: ``head``
+        is the ref HEAD names)?"""
         mode = self._log_mode(profile)
         if mode is None or self._logs(refname, mode, self._refs.common_dir):
             return True
-        return (_head_target(self._refs.git_dir) == refname
-                and self._logs("HEAD", mode, self._refs.git_dir))
+        return head == refname and self._logs("HEAD", mode, self._refs.git_dir)
 
     def _write_branch(self, refname: str, new: str, old: str, reason: str) -> bool:
         """Move a loose or packed branch as ``git update-ref`` does, without a process:
