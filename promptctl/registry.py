@@ -30,6 +30,7 @@ from .errors import (
     GitError,
     InvalidInput,
     NotFound,
+    PromptctlError,
     RegistryNotFound,
     ShallowHistory,
 )
@@ -645,7 +646,10 @@ class Registry:
         assert branch is not None
         path = snapshot.index.path_of(name)
         current = snapshot.index.newest(name)
-        copy = None if repo.bare else user_copy(repo, path)
+        copy = None
+        if not repo.bare:
+            with contextlib.suppress(PromptctlError):  # refuse_edits reads it again, and says
+                copy = user_copy(repo, path)
         committed = None
         if current is not None and snapshot.tip is not None and (
                 repo.objects.file_id(snapshot.tip, path) == current.blob):
