@@ -175,7 +175,7 @@ class Snapshot:
         known = self._states.get(name)
         if known is not None:  # read once per snapshot, as the refs are
             return known
-        found = self._states[name] = []
+        found: list[AliasState] = []
         for alias, ref in sorted(self._alias_refs_of(name).items()):
             commit = ref.peeled or self.objects.peel(ref.target)
             if commit is None:
@@ -186,6 +186,7 @@ class Snapshot:
                 f"commit {commit[:10]} holds no version of {name} on this branch "
                 "(a branch not merged yet, or the file is absent there)")
             found.append(AliasState(alias, ref, commit, row, problem))
+        self._states[name] = found
         return found
 
     def aliases(self, name: str) -> dict[str, int]:
