@@ -8,6 +8,9 @@ Two modes, each writing its figures as JSON to ``--json-out``:
     Time figures (a)-(h) and the index update of (j) in this process, through
     promptctl's public API, on a registry made by ``generate.py`` (packed) or
     ``grow.py`` (grown by promptctl, loose) whose index is built.
+``writes``
+    Figures (f) and (a) alone, as ``workload`` times them: for comparing write paths
+    without the reads in between.
 
 Reads come first, then writes (alias moves, registrations, commits made with plain
 Git), so that every read sees the registry as generated. Each call's result is checked,
@@ -79,6 +82,14 @@ class Workload:
         self.move_alias()
         self.register()
         self.index_update()
+        self.reg.close()
+        return {key: stats.to_json() for key, stats in self.figures.items()}
+
+    def writes(self) -> dict[str, Any]:
+        """Figures (f) and (a) alone (``writes`` mode): alias moves, then registrations."""
+        self.reg.load_prompt("p0000/1", cache_ttl_seconds=0)  # make sure the index is current
+        self.move_alias()
+        self.register()
         self.reg.close()
         return {key: stats.to_json() for key, stats in self.figures.items()}
 
@@ -219,7 +230,7 @@ class Workload:
 def main(argv: list[str] | None = None) -> int:
     """Command line (used by ``run.py``)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["index-build", "workload"])
+    parser.add_argument("mode", choices=["index-build", "workload", "writes"])
     parser.add_argument("--registry", type=Path, required=True)
     parser.add_argument("--json-out", type=Path, required=True)
     parser.add_argument("--prompts", type=int, default=1000)
@@ -234,8 +245,9 @@ def main(argv: list[str] | None = None) -> int:
         figures = index_build(args.registry)
     else:
         spec = generate.Spec(args.prompts, args.versions, args.deep)
-        figures = Workload(args.registry, spec, args.reps, args.write_reps, args.fast_samples,
-                           args.batch).run()
+        workload = Workload(args.registry, spec, args.reps, args.write_reps, args.fast_samples,
+                            args.batch)
+        figures = workload.writes() if args.mode == "writes" else workload.run()
     info = {"promptctl": getattr(promptctl, "__version__", "?"),
             "python": platform.python_version(), "pid": os.getpid()}
     args.json_out.write_text(json.dumps({"figures": figures, "info": info}, indent=1))

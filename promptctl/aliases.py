@@ -29,13 +29,13 @@ from .errors import (
 )
 from .formats.aliaslog import ALIAS_LOG_REF, decode_move, encode_move
 from .models import AliasMove
-from .push import LeaseLost, push_alias, restore_alias
 from .remote import REMOTE_LOG
 from .snapshot import ALIAS_REF_PREFIX, alias_ref
 
 if TYPE_CHECKING:
     from .git import Repo
     from .index import VersionRow
+    from .push import LeaseLost
     from .snapshot import Snapshot
     from .writing import Writer
 
@@ -77,6 +77,8 @@ def move_alias(writer: Writer, move: Move, *, push: bool) -> LeaseLost | None:
         after, note = (move.target.commit, move.target.number), text.splitlines()[0]
     record = encode_move(move.name, move.alias, before, after, move.reason, move.force)
     if push:
+        from .push import push_alias  # only a pushed move needs it
+
         return push_alias(repo, refname, tag, old, record, author=writer.author,
                           reason=f"promptctl: {note}")
     pending = journal.AliasMove(refname, old, tag, record, writer.author, os.getpid())
@@ -205,6 +207,8 @@ def after_lease_lost(repo: Repo, snapshot: Snapshot, name: str, alias: str, lost
                      ours: str) -> AliasMovedOnRemote:
     """After an alias push lost its lease, with the local alias made the remote's: the error."""
     refname = alias_ref(name, alias)
+    from .push import restore_alias
+
     restore_alias(repo, refname, lost.theirs)
     theirs = repo.refs.resolve(refname)
     label = "deleted"
@@ -232,7 +236,10 @@ def _pointed_at(snapshot: Snapshot, name: str,
     """Where alias tag ``tag`` points: (commit of that version, version), or ``(None, None)``."""
     if tag is None:
         return None, None
-    commit = snapshot.objects.peel(tag)
+    # The snapshot peeled its alias tags already (packed ones from packed-refs, without
+    # reading the tag object): ask it before reading objects.
+    state = next((s for s in snapshot.alias_states(name) if s.ref.target == tag), None)
+    commit = state.commit if state is not None else snapshot.objects.peel(tag)
     row = snapshot.version_at(name, commit) if commit else None
     return (row.commit if row else commit), (row.number if row else None)
 

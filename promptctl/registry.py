@@ -30,6 +30,7 @@ from .errors import (
     GitError,
     InvalidInput,
     NotFound,
+    PromptctlError,
     RegistryNotFound,
     ShallowHistory,
 )
@@ -413,11 +414,18 @@ class Registry:
         moved on meanwhile, the commit is re-made on its new tip
         unless the remote changed this prompt too (a :class:`Conflict`).
         """
+        return self._register(name, content, message, author, push, changes=True)
+
+    def _register(self, name: str, content: PromptContent | PromptUpdate,
+                  message: str | None, author: str | None, push: bool, *,
+                  changes: bool) -> RegisterResult:
+        """:meth:`register`; ``changes=False`` leaves ``changed`` empty, so that content
+        given whole does not have the newest version parsed only to compare it."""
         validate_name(name)
         if isinstance(content, PromptContent):
             promptfile.validate_content(content, name)  # before any lock: bad input fails fast
         with self._writing(author, push) as writer:
-            return self._commit(writer, name, content, message, push)
+            return self._commit(writer, name, content, message, push, changes=changes)
 
     def set_tags(self, name: str, tags: dict[str, str], message: str | None = None,
                  *, author: str | None = None, push: bool = False) -> RegisterResult:
@@ -459,6 +467,8 @@ class Registry:
         from .aliases import Move
 
         with self._writing(author, push) as writer:
+            if not push:
+                self.repo.ref_updates.warm()  # the move's transaction runs there
             row = writer.snapshot.row(PromptRef(name, version=version))
             held = next((s.row for s in writer.snapshot.alias_states(name) if s.alias == alias),
                         None)
@@ -571,7 +581,8 @@ class Registry:
         """MLflow's ``register_prompt`` (same parameters, same order): a new version, returned."""
         content = PromptContent(template, description, dict(model_config or {}), dict(tags or {}),
                                 response_format)
-        return self.register(name, content, commit_message, author=author).version
+        return self._register(name, content, commit_message, author, False,
+                              changes=False).version
 
     def set_prompt_alias(self, name: str, alias: str, version: int) -> None:
         """MLflow's ``set_prompt_alias``: :meth:`set_alias`."""
@@ -599,11 +610,13 @@ class Registry:
         first) across the write, its push and any retry; a local one's push needs an
         ``origin``. Re-entrant: a write made of writes reads once.
         """
-        from .remote import REMOTE
         from .writing import Writer, writable_head
 
         who = parse_author(author)
+        self.repo.identity.prefetch(who)  # git works out who writes while we read
         if self.remote is None:
+            if push:
+                from .remote import REMOTE  # (a write that does not push does without it)
             if push and self.repo.remotes.url(REMOTE) is None:
                 raise InvalidInput(f"--push needs a Git remote named {REMOTE!r} "
                                    f"(git remote add {REMOTE} URL)")
@@ -613,7 +626,7 @@ class Registry:
                 raise InvalidInput(f"{self.remote.url} is a remote registry: "
                                    "a write must be pushed (--push, push=True)")
             scope = self.remote.writing()
-        with self._lock, scope, self._write_mutex().hold():
+        with self._lock, scope, self._write_mutex().hold(), self.repo.identity.steady():
             self._recover()
             head = writable_head(self.repo)
             snapshot = self._snapshot(head)
@@ -621,27 +634,50 @@ class Registry:
             self.repo.keep_packed()
 
     def _commit(self, writer: Writer, name: str, content: PromptContent | PromptUpdate,
-                message: str | None, push: bool) -> RegisterResult:
-        """Commit ``content`` as ``name``'s next version inside a write (see ``writing``)."""
+                message: str | None, push: bool, *, changes: bool = True) -> RegisterResult:
+        """Commit ``content`` as ``name``'s next version inside a write (see ``writing``);
+        ``changes``: say what changed from the newest version."""
         from .formats.update import changed_fields
-        from .writing import build_version, land, refuse_edits
+        from .git.objects import blob_id
+        from .writing import build_version, land, refuse_edits, user_copy
 
         snapshot, repo = writer.snapshot, self.repo
         branch = snapshot.head.ref
         assert branch is not None
         path = snapshot.index.path_of(name)
         current = snapshot.index.newest(name)
-        before = snapshot.prompt(current).content if current is not None else None
+        copy = None
+        if not repo.bare:
+            with contextlib.suppress(PromptctlError):  # refuse_edits reads it again, and says
+                copy = user_copy(repo, path)
+        committed = None
+        if current is not None and snapshot.tip is not None and (
+                repo.objects.file_id(snapshot.tip, path) == current.blob):
+            # The tip holds the newest version's blob, as it does unless the file was
+            # changed or removed since: its bytes are the user's unedited copy, or else
+            # read by id (no tree walk in git: the trees are read here anyway, for the
+            # next commit's).
+            if copy is not None and copy.data is not None and blob_id(copy.data) == current.blob:
+                committed = copy.data
+            else:
+                found = repo.objects.read(current.blob)
+                committed = found[1] if found is not None and found[0] == "blob" else None
+        if current is not None and committed is None:
+            committed = snapshot.read_file(current)
+        before = None
+        if current is not None and committed is not None and (
+                changes or isinstance(content, PromptUpdate)):
+            before = promptfile.parse_prompt_bytes(committed,
+                                                   f"{path} (version {current.number})")
         if isinstance(content, PromptUpdate):
             content = content.apply(before)
-        data = promptfile.encode_prompt(content, name)
-        committed = snapshot.read_file(current) if current else None
+        data, written = promptfile.encode_prompt_read_back(content, name)
         if current is not None and committed == data:
             if push:
                 self._push_pending(branch)
             return RegisterResult(snapshot.prompt(current), created=False)
         copy = refuse_edits(repo, path, data, (committed, current.blob)
-                            if current is not None and committed is not None else None)
+                            if current is not None and committed is not None else None, copy)
         note = message or (f"Update {name}" if current else f"Create {name}")
         number = snapshot.index.count(name) + 1
         made = build_version(writer, snapshot.tip, path, name, number, data, note)
@@ -660,8 +696,9 @@ class Registry:
         fresh = self._snapshot(repo.refs.head())
         row = fresh.index.newest(name)
         assert row is not None and row.commit == landed
-        return RegisterResult(fresh.prompt(row), created=True, provisional=not writer.final,
-                              pushed=push, changed=changed_fields(before, content))
+        return RegisterResult(fresh.version(row, written), created=True,
+                              provisional=not writer.final, pushed=push,
+                              changed=changed_fields(before, content) if changes else ())
 
     @staticmethod
     def _alias_versions(snapshot: Snapshot) -> dict[tuple[str, str], int | None]:

@@ -80,6 +80,7 @@ class Snapshot:
         self.stale = stale
         self._memo = memo
         self._alias_refs: dict[str, dict[str, Ref]] | None = None
+        self._states: dict[str, list[AliasState]] = {}
 
     @property
     def tip(self) -> str | None:
@@ -128,7 +129,10 @@ class Snapshot:
     def prompt(self, row: VersionRow) -> PromptVersion:
         """Version ``row`` as a :class:`PromptVersion`: its prompt file parsed, its aliases."""
         source = f"{self.index.path_of(row.name)} (version {row.number})"
-        content = promptfile.parse_prompt_bytes(self.read_file(row), source)
+        return self.version(row, promptfile.parse_prompt_bytes(self.read_file(row), source))
+
+    def version(self, row: VersionRow, content: promptfile.PromptContent) -> PromptVersion:
+        """Version ``row`` as a :class:`PromptVersion`, given what its file holds."""
         aliases = tuple(a for a, n in self.aliases(row.name).items() if n == row.number)
         return PromptVersion(
             name=row.name,
@@ -170,7 +174,10 @@ class Snapshot:
 
     def alias_states(self, name: str) -> list[AliasState]:
         """Every alias tag of ``name``, sorted, each with its version or why it has none."""
-        found = []
+        known = self._states.get(name)
+        if known is not None:  # read once per snapshot, as the refs are
+            return known
+        found: list[AliasState] = []
         for alias, ref in sorted(self._alias_refs_of(name).items()):
             commit = ref.peeled or self.objects.peel(ref.target)
             if commit is None:
@@ -181,6 +188,7 @@ class Snapshot:
                 f"commit {commit[:10]} holds no version of {name} on this branch "
                 "(a branch not merged yet, or the file is absent there)")
             found.append(AliasState(alias, ref, commit, row, problem))
+        self._states[name] = found
         return found
 
     def aliases(self, name: str) -> dict[str, int]:

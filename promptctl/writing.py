@@ -96,10 +96,12 @@ def build_commit(writer: Writer, parent: str | None, path: str, data: bytes, mes
 
 @dataclass(frozen=True)
 class UserCopy:
-    """The user's copy of a path before a write: its file and its index entry."""
+    """The user's copy of a path before a write: its file and its index entry, and the
+    blob id of the file when that blob is known to be stored already (``stored``)."""
 
     data: bytes | None
     entry: tuple[str, str] | None
+    stored: str | None = None
 
 
 def user_copy(repo: Repo, path: str) -> UserCopy:
@@ -120,8 +122,10 @@ def land(repo: Repo, branch: str, made: Commit, reason: str,
     before = before or user_copy(repo, made.path)
     old_file, old_entry = before.data, before.entry
     mode = old_entry[0] if old_entry and old_entry[0] in ("100644", "100755") else "100644"
-    # The old file is kept as an object (most often it is the committed one, already there).
-    old_blob = repo.objects.write("blob", old_file) if old_file is not None else None
+    # The old file is kept as an object: most often it is the committed one, already
+    # stored, or the new one, just written.
+    old_blob = (before.stored or (made.blob if old_file == made.data else None)
+                or (repo.objects.write("blob", old_file) if old_file is not None else None))
     journal.begin(repo.git_dir, journal.Landing(
         branch, made.parent, made.commit, made.path, old_blob, old_entry, made.blob, mode,
         os.getpid()))
@@ -190,20 +194,21 @@ def recover(repo: Repo) -> str | None:
     return note
 
 
-def refuse_edits(repo: Repo, path: str, data: bytes,
-                 committed: tuple[bytes, str] | None) -> UserCopy | None:
+def refuse_edits(repo: Repo, path: str, data: bytes, committed: tuple[bytes, str] | None,
+                 copy: UserCopy | None = None) -> UserCopy | None:
     """Refuse when the user has edits of ``path`` (staged or not), unless they are ``data``.
 
-    ``committed`` is the newest version's bytes and blob (the file at the tip), if any.
-    Returns what the user's copy holds (``None`` in a bare repository).
+    ``committed`` is the newest version's bytes and blob (the file at the tip), if any;
+    ``copy`` the user's copy, if read already. Returns what the user's copy holds
+    (``None`` in a bare repository).
     """
     if repo.bare:
         return None  # promptctl's own clone of a remote registry: no working tree to guard
-    copy = user_copy(repo, path)
+    copy = copy or user_copy(repo, path)
     staged_blob = copy.entry[1] if copy.entry else None
     committed_data, committed_blob = committed if committed else (None, None)
     if copy.data == committed_data and staged_blob == committed_blob:
-        return copy
+        return UserCopy(copy.data, copy.entry, committed_blob)  # the committed file
     if copy.data != data or staged_blob not in (committed_blob, blob_id(data)):
         # Their copy or their staged entry holds something neither committed nor being
         # registered: writing would throw that work away.

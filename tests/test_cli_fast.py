@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -177,3 +178,78 @@ def test_the_process_prints_the_same_and_leaves_the_index_whole(
     with sqlite3.connect(index) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert not list(index.parent.glob("*-journal"))
+
+
+# Write command lines the fast path runs itself ({chat}: a chat prompt file).
+FAST_WRITES = [
+    ["register", "greet", "-t", "Hey {{ name }}"],
+    ["register", "greet", "--text=Hey {{ name }}", "-m", "a note", "--json"],
+    ["register", "greet", "-t", "Hi {{ name }}, {{ name }}."],
+    ["register", "greet", "-t", "Yo {{ a }}", "--tag", "team=", "--tag", "k=v",
+     "--model-config", "temperature=0.5", "--description", "d", "-m", "x", "-m", "last"],
+    ["register", "greet", "-t", "{{ a }}", "--response-format", '{"type": "object"}'],
+    ["register", "greet", "-t", "{{ a }}", "--response-format", "not json"],
+    ["register", "greet", "-t", "x", "--author", "Ann <ann@example.com>"],
+    ["register", "greet", "-t", "x", "--push"],
+    ["register", "greet"],
+    ["register", "greet", "-t", "a", "-f", "{chat}"],
+    ["register", "fresh/one", "-f", "{chat}"],
+    ["register", "bad name!", "-t", "x"],
+    ["alias", "set", "greet", "staging", "2"],
+    ["--json", "alias", "set", "greet", "production", "2", "-m", "why"],
+    ["alias", "set", "greet", "production", "1"],
+    ["alias", "set", "greet", "production", "01"],
+    ["alias", "set", "greet", "production", "9"],
+    ["alias", "set", "greet", "latest", "1"],
+    ["alias", "set", "greet", "production", "2", "--force"],
+    ["alias", "set", "greet", "production", "2", "--force", "-m", "rollback"],
+    ["alias", "set", "nope", "production", "1", "--push"],
+]
+
+# Write command lines left to the Typer app.
+TYPER_WRITES = [
+    ["register"],
+    ["register", "greet", "-t"],
+    ["register", "greet", "-tx"],
+    ["register", "greet", "-t", "x", "other"],
+    ["register", "greet", "-t", "x", "--tag", "noequals"],
+    ["register", "greet", "-t", "x", "--model-config", "=1"],
+    ["register", "greet", "-t", "x", "--push=yes"],
+    ["register", "greet", "-t", "x", "--force"],
+    ["register", "greet", "-t", "x", "--help"],
+    ["--push", "register", "greet", "-t", "x"],
+    ["alias", "set", "greet", "production"],
+    ["alias", "set", "greet", "production", "x"],
+    ["alias", "set", "greet", "production", "+1"],
+    ["alias", "set", "greet", "production", "1", "extra"],
+    ["alias", "-m", "x", "set", "greet", "production", "1"],
+    ["alias", "set", "greet", "production", "1", "--force=1"],
+    ["alias", "list"],
+    ["alias", "delete", "greet", "production"],
+    ["alias"],
+    ["set", "greet", "production", "1"],
+]
+
+
+@pytest.mark.parametrize("template", FAST_WRITES, ids=" ".join)
+def test_writes_on_the_fast_path_answer_and_write_as_the_typer_app(
+        run: Run, prompts: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, template: list[str]) -> None:
+    chat = tmp_path / "whole.yaml"
+    chat.write_text("description: whole\ntemplate:\n  - role: user\n    content: '{{q}}'\n")
+    args = [str(chat) if word == "{chat}" else word for word in template]
+    twin = Run(tmp_path / "twin", capsys)
+    shutil.copytree(run.repo, twin.repo)
+    assert fast.parse(["--registry", str(run.repo), *args], {}) is not None
+    fast_answer = run(*args)
+    typer_answer = _typer_only(twin, monkeypatch, *args)
+    assert fast_answer == tuple(part.replace(str(twin.repo), str(run.repo))
+                                if isinstance(part, str) else part for part in typer_answer)
+    for command in (["for-each-ref"], ["log", "--format=%H %s", "--all"], ["status", "-s"]):
+        assert git(run.repo, *command) == git(twin.repo, *command)
+
+
+@pytest.mark.parametrize("template", TYPER_WRITES, ids=" ".join)
+def test_write_command_lines_the_fast_path_does_not_know_go_to_typer(
+        run: Run, template: list[str]) -> None:
+    assert fast.parse(["--registry", str(run.repo), *template], {}) is None

@@ -373,3 +373,69 @@ def test_a_branch_move_refuses_a_held_lock_and_a_moved_branch(repo: Repo) -> Non
     repo.ref_updates.move(head.ref, new, head.commit, "fine")
     assert git(repo.root, "rev-parse", "HEAD").strip() == new
     git(repo.root, "fsck", "--no-progress")
+
+
+# -- reading trees, large trees, the identity prefetch ------------------------------------
+
+
+def test_file_ids_read_from_trees_are_the_ones_git_names(repo: Repo) -> None:
+    for name, text in (("prompts/a.yaml", "a\n"), ("prompts/team/b.yaml", "b\n"),
+                       ("prompts/team x.yaml", "e\n"), ("run.sh", "d\n")):
+        (repo.root / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo.root / name).write_text(text)
+    os.chmod(repo.root / "run.sh", 0o755)
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-qm", "files")
+    head = repo.refs.head().commit
+    assert head is not None
+    for path in ("prompts/a.yaml", "prompts/team/b.yaml", "prompts/team x.yaml", "run.sh",
+                 "f", "prompts/missing.yaml", "prompts/team", "nowhere/a.yaml",
+                 "f/below"):
+        found = git(repo.root, "ls-tree", head, "--", path).split()
+        expected = found[2] if found and found[1] == "blob" else None
+        assert repo.objects.file_id(head, path) == expected, path
+    # An entry right after an id ending in a space is left to git (None), never misread.
+    (repo.root / "prompts" / "team x.yaml").write_text("c\n")  # blob f2ad…af20
+    git(repo.root, "commit", "-qam", "an id ending in 0x20")
+    head = repo.refs.head().commit
+    assert head is not None
+    assert repo.objects.file_id(head, "prompts/team/b.yaml") is None
+
+
+def test_a_large_folder_tree_is_stored_as_git_reads_it(repo_path: Path) -> None:
+    folder = repo_path / "prompts"
+    for i in range(600):  # a prompts/ tree of ~24 KB: stored undeflated
+        (folder / f"p{i:04d}.yaml").write_text(f"template: t{i}\n")
+    git(repo_path, "add", "-A")
+    git(repo_path, "commit", "-qm", "many")
+    with Registry(repo_path) as reg:
+        reg.register_prompt("p0007", "new {{ x }}\n", "one more")
+        tree = git(repo_path, "rev-parse", "HEAD:prompts").strip()
+    loose = repo_path / ".git" / "objects" / tree[:2] / tree[2:]
+    assert loose.stat().st_size > 20_000  # stored, not deflated
+    assert git(repo_path, "rev-parse", "HEAD:prompts/p0007.yaml").strip() == git(
+        repo_path, "hash-object", "prompts/p0007.yaml").strip()
+    assert git(repo_path, "status", "--porcelain") == ""
+    git(repo_path, "fsck", "--no-progress", "--strict")
+
+
+def test_a_prefetched_identity_is_not_used_once_the_config_changed(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "@1700000000 +0000")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "@1700000000 +0000")
+    for key in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
+                "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(key, raising=False)
+    git(repo.root, "config", "user.name", "Before Change")
+    git(repo.root, "config", "user.email", "before@example.com")
+    repo.identity.prefetch()
+    time.sleep(0.01)
+    git(repo.root, "config", "user.name", "After Change")
+    tree = repo.objects.empty_tree()
+    ours = repo.commits.create(tree, (), "m\n")
+    assert ours == repo.commits.create_with_git(tree, (), "m\n")
+    body = repo.objects.read(ours)
+    assert body is not None and b"author After Change <before@example.com>" in body[1]
+    repo.identity.prefetch()  # known now: nothing started
+    assert repo.identity._pending is None
+    repo.close()

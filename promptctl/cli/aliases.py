@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import completion, views
+from . import completion, views, writes
 from .help import Command
 from .state import state
 
@@ -47,10 +47,7 @@ def set_alias(
       promptctl alias set support/summarize production 4 -m "QA passed"
       promptctl alias set support/summarize production 3 -m "Roll back" --push
     """
-    st = state(ctx)
-    info = st.registry().set_alias(name, alias, version, message, author=author, force=force,
-                                   push=push)
-    views.alias_set(info, st.json)
+    writes.set_alias(state(ctx), name, alias, version, message, author, force, push)
 
 
 @app.command("delete", cls=Command)

@@ -1,5 +1,5 @@
-"""The fast path: ``promptctl load``, ``show``, ``list``, ``search`` and ``history``
-without Typer.
+"""The fast path: ``promptctl load``, ``show``, ``list``, ``search``, ``history``,
+``register`` and ``alias set`` without Typer.
 
 A cold ``load`` is mostly start-up: importing Typer and building every click command
 costs more than the load itself (and ~25 ms of every read). Commands this module fully
@@ -10,11 +10,12 @@ every usage error still comes from one place, worded one way.
 
 The grammar taken is the one the Typer app defines for these commands, no more: the
 global options (``--registry/-r PATH``, ``--json``) before or after the command name,
-``--opt VALUE`` or ``--opt=VALUE``, and the command's arguments (one ``REF`` or ``NAME``;
-none for ``list``; an optional ``FILTER`` for ``search``). A value is the next word,
-whatever it looks like, as click takes it. The command bodies (:func:`load`,
-:func:`show` …) are the Typer commands' own, so both paths print the same bytes; the
-tests run both on the same command lines.
+``--opt VALUE`` or ``--opt=VALUE``, flags alone, the command's arguments (one ``REF`` or
+``NAME``; none for ``list``; an optional ``FILTER`` for ``search``; ``NAME ALIAS
+VERSION`` for ``alias set``). A value is the next word, whatever it looks like, as click
+takes it. The command bodies (:func:`load`, :func:`show` …, ``writes``) are the Typer
+commands' own, so both paths print the same bytes; the tests run both on the same
+command lines.
 """
 
 from __future__ import annotations
@@ -39,11 +40,20 @@ _COMMANDS: dict[str, dict[str, str]] = {
     "list": {},
     "search": {},
     "history": {},
+    "register": {"--text": "text", "-t": "text", "--file": "file", "-f": "file",
+                 "--message": "message", "-m": "message", "--model-config": "model_config",
+                 "--tag": "tag", "--description": "description",
+                 "--response-format": "response_format", "--author": "author"},
+    "alias set": {"--message": "message", "-m": "message", "--author": "author"},
 }
-# How many arguments each command takes: at least, at most.
+# Each command's flags (options without a value).
+_FLAGS: dict[str, tuple[str, ...]] = {"register": ("--push",),
+                                      "alias set": ("--force", "--push")}
+# How many arguments each command takes: at least, at most (one where not said).
 _ARGUMENTS: dict[str, tuple[int, int]] = {
-    "load": (1, 1), "show": (1, 1), "list": (0, 0), "search": (0, 1), "history": (1, 1),
+    "list": (0, 0), "search": (0, 1), "alias set": (3, 3),  # NAME ALIAS VERSION
 }
+_PAIRS = ("var", "model_config", "tag")  # KEY=VALUE options
 _REGISTRY_OPTIONS = ("--registry", "-r")
 
 
@@ -67,8 +77,10 @@ def run(args: Sequence[str]) -> bool:
             list_prompts(st)
         elif call.command == "search":
             search(st, call.args[0] if call.args else None)
-        else:
+        elif call.command == "history":
             history(st, call.args[0])
+        else:
+            _write(st, call)
     except BaseException:
         st.close()  # as click closes the context: with the error known, so no notes
         raise
@@ -78,19 +90,25 @@ def run(args: Sequence[str]) -> bool:
 
 @dataclass(frozen=True)
 class Call:
-    """A command line the fast path runs: the command, the global options, its arguments
-    and the values given to each of its options (by parameter name)."""
+    """A command line the fast path runs: the command, the global options, its arguments,
+    the values given to each of its options (by parameter name) and its flags."""
 
     command: str
     registry: str | None
     json: bool
     args: tuple[str, ...]
     values: dict[str, list[str]]
+    flags: frozenset[str] = frozenset()
 
     def path(self, option: str) -> Path | None:
         """The path given to ``option`` (the last one, as click keeps it), if any."""
+        given = self.value(option)
+        return Path(given) if given is not None else None
+
+    def value(self, option: str) -> str | None:
+        """The value given to ``option`` (the last one, as click keeps it), if any."""
         given = self.values.get(option)
-        return Path(given[-1]) if given else None
+        return given[-1] if given else None
 
 
 def parse(args: Sequence[str], environ: Mapping[str, str]) -> Call | None:
@@ -98,23 +116,32 @@ def parse(args: Sequence[str], environ: Mapping[str, str]) -> Call | None:
     if environ.get(_COMPLETE_ENV):
         return None
     command: str | None = None
+    words_so_far = ""  # the words of a command not complete yet ("alias" of "alias set")
     registry: str | None = None
     as_json = False
     positional: list[str] = []
     values: dict[str, list[str]] = {}
+    flags: set[str] = set()
     words = iter(args)
     for word in words:
         if not word.startswith("-"):
-            if command is None:  # the root takes no argument: the first one is the command
-                if word not in _COMMANDS:
+            if command is None:  # a group takes no argument: the next one is a command
+                words_so_far = f"{words_so_far} {word}".lstrip()
+                if words_so_far in _COMMANDS:
+                    command = words_so_far
+                elif not any(known.startswith(f"{words_so_far} ") for known in _COMMANDS):
                     return None
-                command = word
             else:
                 positional.append(word)
             continue
         name, eq, attached = word.partition("=") if word.startswith("--") else (word, "", "")
         if name == "--json" and not eq:
             as_json = True
+            continue
+        if command is not None and name in _FLAGS.get(command, ()):
+            if eq:
+                return None  # a flag given a value: click's error
+            flags.add(name)
             continue
         own = _COMMANDS[command] if command is not None else {}
         if name not in _REGISTRY_OPTIONS and name not in own:
@@ -130,10 +157,12 @@ def parse(args: Sequence[str], environ: Mapping[str, str]) -> Call | None:
             values.setdefault(own[name], []).append(value)
     if command is None:
         return None
-    least, most = _ARGUMENTS[command]
+    least, most = _ARGUMENTS.get(command, (1, 1))
     if not least <= len(positional) <= most:
         return None
-    if not all(is_pair(pair) for pair in values.get("var", [])):
+    if command == "alias set" and not (positional[2].isascii() and positional[2].isdigit()):
+        return None  # VERSION: what click's int conversion makes of the rest is its own
+    if not all(is_pair(pair) for option in _PAIRS for pair in values.get(option, [])):
         return None  # the error is Typer's (a usage error, after the registry is opened)
     for option in ("vars_file", "lock_file"):
         # click's Path type refuses a path that exists but cannot be read, with its own
@@ -141,7 +170,7 @@ def parse(args: Sequence[str], environ: Mapping[str, str]) -> Call | None:
         if any(_unreadable(path) for path in values.get(option, [])):
             return None
     return Call(command, registry or environ.get(REGISTRY_ENV) or None, as_json,
-                tuple(positional), values)
+                tuple(positional), values, frozenset(flags))
 
 
 def _unreadable(path: str) -> bool:
@@ -189,3 +218,18 @@ def search(st: State, filter_string: str | None) -> None:
 def history(st: State, name: str) -> None:
     """``promptctl history``: every version of a prompt."""
     views.history(st.registry().history(name), st.json)
+
+
+def _write(st: State, call: Call) -> None:
+    """``register`` and ``alias set``: their bodies (``writes``) are the Typer commands' own."""
+    from . import writes
+
+    value, push = call.value, "--push" in call.flags
+    if call.command == "register":
+        writes.register(st, call.args[0], value("text"), value("file"), value("message"),
+                        call.values.get("model_config"), call.values.get("tag"),
+                        value("description"), value("response_format"), value("author"), push)
+    else:
+        name, alias, version = call.args
+        writes.set_alias(st, name, alias, int(version), value("message"), value("author"),
+                         "--force" in call.flags, push)

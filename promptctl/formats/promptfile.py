@@ -222,11 +222,28 @@ def encode_prompt(content: PromptContent, source: str) -> bytes:
     Refuses content whose file would be larger than :data:`MAX_FILE_BYTES`, which no
     later load could read back.
     """
+    return encode_prompt_read_back(content, source)[0]
+
+
+def encode_prompt_read_back(content: PromptContent, source: str) -> tuple[bytes, PromptContent]:
+    """:func:`encode_prompt`, and the content a load of those bytes gives (what
+    :func:`parse_prompt` returns), known without parsing them again: dumping reads the
+    text back to check it."""
     validate_content(content, source)
-    data = dump_prompt(content).encode("utf-8")
+    text, read_back = _dump_checked(content)
+    data = text.encode("utf-8")
     if problem := size_problem(len(data), MAX_FILE_BYTES):
         raise InvalidPromptFile(source, None, "its prompt file " + problem)
-    return data
+    if read_back is None:
+        return data, parse_prompt(text, source)
+    # What validate_content accepted passes parse_prompt's (laxer) checks too.
+    return data, PromptContent(
+        template=read_back["template"],
+        description=read_back.get("description"),
+        model_config=read_back.get("model_config") or {},
+        tags=read_back.get("tags") or {},
+        response_format=read_back.get("response_format"),
+    )
 
 
 def _size_problem(data: Any) -> str | None:
@@ -638,6 +655,12 @@ def dump_prompt(content: PromptContent) -> str:
     spaces, control characters, "\\r") is double-quoted instead. The same content always
     gives the same bytes.
     """
+    return _dump_checked(content)[0]
+
+
+def _dump_checked(content: PromptContent) -> tuple[str, dict[str, Any] | None]:
+    """:func:`dump_prompt`'s text, and the values a safe load of it gives when they were
+    read back to check it (``None``: the plain fallback, not read back)."""
     data: dict[str, Any] = {}
     if content.description is not None:
         data["description"] = _Prose(content.description)
@@ -659,6 +682,7 @@ def dump_prompt(content: PromptContent) -> str:
     text = _dump(data, _Dumper)
     # Correctness first: should a literal block ever read back differently (an emitter
     # corner we did not foresee), write the plain, fully quoted form instead.
-    if yaml.load(text, Loader=_Loader) != data:  # _Loader is a safe loader
-        text = _dump(data, _PlainDumper)
-    return text
+    read_back = yaml.load(text, Loader=_Loader)  # _Loader is a safe loader
+    if read_back != data:
+        return _dump(data, _PlainDumper), None
+    return text, read_back

@@ -111,6 +111,8 @@ class Repo:
         self.objects.close()
         if "ref_updates" in self.__dict__:
             self.ref_updates.close()
+        if "identity" in self.__dict__:
+            self.identity.close()
 
     def keep_packed(self) -> None:
         """After a write: pack loose refs and objects once they pile up, as git's own

@@ -17,14 +17,17 @@ form; any other date format is git's to parse (one ``git var`` for that object).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .runner import Runner, identity_env
+from .runner import Runner, environment, failure, identity_env
 
 ROLES = ("author", "committer")
 # The variables git's identity and configuration lookups read (GIT_CONFIG_KEY_<n> and
@@ -66,18 +69,96 @@ class Identity:
         self._files = (common_dir / "config", git_dir / "config.worktree")
         self._profiles: dict[tuple[object, ...], Profile] = {}
         self._lock = threading.Lock()
+        self._steady: dict[tuple[str, str] | None, Profile] | None = None
+        self._steady_depth = 0
+        self._pending: tuple[tuple[object, ...], subprocess.Popen[bytes]] | None = None
+
+    @contextlib.contextmanager
+    def steady(self) -> Iterator[None]:
+        """Inside the block (one write), each profile is worked out once: the objects and
+        refs of one write are made under one configuration, and its files are not
+        looked at again for each of them. Re-entrant."""
+        with self._lock:
+            if self._steady_depth == 0:
+                self._steady = {}
+            self._steady_depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._steady_depth -= 1
+                if self._steady_depth == 0:
+                    self._steady = None
 
     def profile(self, author: tuple[str, str] | None = None) -> Profile:
         """The identities and configuration in effect now (``author``: given explicitly)."""
+        steady = self._steady
+        if steady is not None:
+            held = steady.get(author)
+            if held is None:
+                held = steady[author] = self._profile(author)
+            return held
+        return self._profile(author)
+
+    def key(self, author: tuple[str, str] | None = None) -> tuple[object, ...]:
+        """What the profile of ``author`` depends on now (its :attr:`Profile.key`, when the
+        configuration has not changed since it was read)."""
+        return self._key(author)
+
+    def prefetch(self, author: tuple[str, str] | None = None) -> None:
+        """Start working out :meth:`profile` for ``author`` in the background: the ``git
+        var -l`` it needs runs while the caller does other work (a write reads its
+        branch, the prompt and builds the file before it makes its first object). Does
+        nothing once this process has worked out a profile (a changed configuration is
+        then read when asked for, as before); :meth:`close` ends one never asked for."""
+        if self._profiles:
+            return  # a process that worked one out has it (or one for a past config) kept
+        key = self._key(author)
+        with self._lock:
+            if key in self._profiles or self._pending is not None:
+                return
+            try:
+                proc = subprocess.Popen(
+                    ["git", "var", "-l"], cwd=self._runner.cwd, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, env=environment(self._listing_env(author)))
+            except OSError:
+                return  # profile() runs it again and reports what is wrong
+            self._pending = (key, proc)
+
+    def close(self) -> None:
+        """End a prefetch nobody collected."""
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is not None:
+            proc = pending[1]
+            with contextlib.suppress(OSError):
+                proc.kill()
+            proc.communicate()
+
+    def _profile(self, author: tuple[str, str] | None) -> Profile:
         key = self._key(author)
         with self._lock:
             found = self._profiles.get(key)
             if found is None:
                 if len(self._profiles) >= 64:
                     self._profiles.clear()
-                found = self._profiles[key] = self._read(author)
+                found = self._profiles[key] = self._read(author, self._collect(key))
                 found.key = key
             return found
+
+    def _collect(self, key: tuple[object, ...]) -> str | None:
+        """The output of the prefetched ``git var -l`` if it was started for ``key`` (the
+        same author, environment and configuration files), else ``None``."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return None
+        started_for, proc = pending
+        out, err = proc.communicate()
+        if started_for != key:
+            return None  # something changed since it started: ask again
+        if proc.returncode != 0:
+            raise failure("var", proc.returncode, err.decode("utf-8", "replace"))
+        return out.decode("utf-8", "surrogateescape")
 
     def ident(self, role: str, author: tuple[str, str] | None, now: int, zone: str,
               profile: Profile | None = None) -> str:
@@ -124,10 +205,16 @@ class Identity:
             env.get("GIT_CONFIG_GLOBAL", ""), env.get("GIT_CONFIG_SYSTEM", ""))
         return (author, words, tuple(map(_stamp, files)))
 
-    def _read(self, author: tuple[str, str] | None) -> Profile:
-        env = {**identity_env(author), "GIT_AUTHOR_DATE": "@0 +0000",
-               "GIT_COMMITTER_DATE": "@0 +0000"}  # a bad date must not fail the listing
-        listing = self._runner.run("var", "-l", env=env)
+    @staticmethod
+    def _listing_env(author: tuple[str, str] | None) -> dict[str, str]:
+        # A bad date must not fail the listing.
+        return {**identity_env(author), "GIT_AUTHOR_DATE": "@0 +0000",
+                "GIT_COMMITTER_DATE": "@0 +0000"}
+
+    def _read(self, author: tuple[str, str] | None, listing: str | None = None) -> Profile:
+        env = self._listing_env(author)
+        if listing is None:
+            listing = self._runner.run("var", "-l", env=env)
         config: dict[str, str | None] = {}
         idents: dict[str, str] = {}
         for line in listing.splitlines():

@@ -205,6 +205,19 @@ class RefUpdates:
                 self._session.close()
                 self._session = None
 
+    def warm(self) -> None:
+        """Start the long-lived ``update-ref`` now, so that git starts up while the caller
+        prepares its transaction (an alias move writes its tag and record first)."""
+        if self._identity is None or self._no_session:
+            return
+        with self._lock:
+            if self._session is None or not self._session.alive():
+                if self._session is not None:
+                    self._session.close()
+                    self._session = None
+                with contextlib.suppress(PromptctlError):  # the move itself says what failed
+                    self._session = _Session(self._runner, self._identity.key())
+
     def apply(self, changes: Sequence[RefUpdate], reason: str) -> None:
         """Apply ``(refname, new, old)`` changes in one all-or-nothing transaction.
 
@@ -245,7 +258,8 @@ class RefUpdates:
         if self._identity is None or self._no_session:
             return False
         profile = self._identity.profile()
-        if any(self._logged(name, profile) for name in refnames):
+        head = _head_target(self._refs.git_dir)
+        if any(self._logged(name, profile, head) for name in refnames):
             return False
         key = profile.key
         with self._lock:
@@ -286,13 +300,13 @@ class RefUpdates:
             return True
         return mode == "normal" and refname.startswith(_LOGGED_PREFIXES)
 
-    def _logged(self, refname: str, profile: Profile) -> bool:
-        """Would git write a reflog line for ``refname`` (or HEAD, on its branch)?"""
+    def _logged(self, refname: str, profile: Profile, head: str | None) -> bool:
+        """Would git write a reflog line for ``refname`` (or HEAD, on its branch: ``head``
+        is the ref HEAD names)?"""
         mode = self._log_mode(profile)
         if mode is None or self._logs(refname, mode, self._refs.common_dir):
             return True
-        return (_head_target(self._refs.git_dir) == refname
-                and self._logs("HEAD", mode, self._refs.git_dir))
+        return head == refname and self._logs("HEAD", mode, self._refs.git_dir)
 
     def _write_branch(self, refname: str, new: str, old: str, reason: str) -> bool:
         """Move a loose or packed branch as ``git update-ref`` does, without a process:

@@ -148,9 +148,13 @@ def identity_env(author: tuple[str, str] | None) -> dict[str, str]:
             "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
 
 
-def _environment(extra: Mapping[str, str] | None) -> dict[str, str]:
-    # Git's own messages in English whatever the user's locale: translate() reads them.
+def environment(extra: Mapping[str, str] | None) -> dict[str, str]:
+    """The environment git runs in: ours, ``extra`` on top, git's messages in English
+    whatever the user's locale (:func:`translate` reads them)."""
     return {**os.environ, "LC_ALL": "C", **(extra or {})}
+
+
+_environment = environment
 
 
 def _command_name(args: Sequence[str]) -> str:
