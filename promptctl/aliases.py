@@ -77,8 +77,15 @@ def move_alias(writer: Writer, move: Move, *, push: bool) -> LeaseLost | None:
         after, note = (move.target.commit, move.target.number), text.splitlines()[0]
     record = encode_move(move.name, move.alias, before, after, move.reason, move.force)
     if push:
-        return push_alias(repo, refname, tag, old, record, author=writer.author,
+        lost = push_alias(repo, refname, tag, old, record, lease=old, author=writer.author,
                           reason=f"promptctl: {note}")
+        if lost is not None and lost.theirs != old and _as_last_read(repo, move, lost.theirs):
+            # Only the local alias moved since the remote's was read (a move made without
+            # --push, or one a kill left unrecorded and _recover recorded): the lease is
+            # on what the remote held then, not on the local tag.
+            lost = push_alias(repo, refname, tag, old, record, lease=lost.theirs,
+                              author=writer.author, reason=f"promptctl: {note}")
+        return lost
     pending = journal.AliasMove(refname, old, tag, record, writer.author, os.getpid())
     journal.begin_move(repo.git_dir, pending)
     try:
@@ -193,6 +200,21 @@ def _split(repo: Repo, pending: journal.AliasMove) -> bool:
     tip = repo.refs.resolve(ALIAS_LOG_REF)
     found = repo.objects.read(tip) if tip else None
     return found is None or found[1].partition(b"\n\n")[2] != pending.record.encode()
+
+
+def _as_last_read(repo: Repo, move: Move, theirs: str | None) -> bool:
+    """Whether ``origin``'s alias is still where its alias log, as last fetched or pushed,
+    last put it (``theirs``: the remote's tag now). A remote log with no record of the
+    alias, or none fetched, proves nothing."""
+    last = None
+    for entry in repo.records.read(REMOTE_LOG):
+        found = decode_move(entry.id, entry.message, entry.author, entry.email,
+                            entry.timestamp)
+        if found is not None and (found.name, found.alias) == (move.name, move.alias):
+            last = found
+    if last is None:
+        return False
+    return (repo.objects.peel(theirs) if theirs else None) == last.to_commit
 
 
 def _all_moves(repo: Repo) -> list[AliasMove]:
