@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import journal
+from .alias_moves import read_moves
 from .errors import (
     AliasMovedOnRemote,
     AliasNotFound,
@@ -27,7 +28,7 @@ from .errors import (
     PromptctlError,
     ProtectedAlias,
 )
-from .formats.aliaslog import ALIAS_LOG_REF, decode_move, encode_move
+from .formats.aliaslog import ALIAS_LOG_REF, encode_move
 from .models import AliasMove
 from .push import LeaseLost, push_alias, restore_alias
 from .remote import REMOTE_LOG
@@ -207,10 +208,8 @@ def _as_last_read(repo: Repo, move: Move, theirs: str | None) -> bool:
     last put it (``theirs``: the remote's tag now). A remote log with no record of the
     alias, or none fetched, proves nothing."""
     last = None
-    for entry in repo.records.read(REMOTE_LOG):
-        found = decode_move(entry.id, entry.message, entry.author, entry.email,
-                            entry.timestamp)
-        if found is not None and (found.name, found.alias) == (move.name, move.alias):
+    for found in read_moves(repo, REMOTE_LOG):
+        if (found.name, found.alias) == (move.name, move.alias):
             last = found
     if last is None:
         return False
@@ -218,9 +217,7 @@ def _as_last_read(repo: Repo, move: Move, theirs: str | None) -> bool:
 
 
 def _all_moves(repo: Repo) -> list[AliasMove]:
-    entries = repo.records.read(ALIAS_LOG_REF, REMOTE_LOG)
-    moves = (decode_move(c.id, c.message, c.author, c.email, c.timestamp) for c in entries)
-    return [m for m in moves if m is not None]
+    return read_moves(repo, ALIAS_LOG_REF, REMOTE_LOG)
 
 
 def after_lease_lost(repo: Repo, snapshot: Snapshot, name: str, alias: str, lost: LeaseLost,
@@ -239,9 +236,8 @@ def after_lease_lost(repo: Repo, snapshot: Snapshot, name: str, alias: str, lost
 def alias_history(repo: Repo, name: str, alias: str | None = None) -> list[AliasMove]:
     """Every recorded move of ``name``'s aliases (or of one alias), oldest first: the local
     log and the one fetched from ``origin``, each record once."""
-    entries = repo.records.read(ALIAS_LOG_REF, REMOTE_LOG)
-    moves = (decode_move(c.id, c.message, c.author, c.email, c.timestamp) for c in entries)
-    return [m for m in moves if m is not None and m.name == name and alias in (None, m.alias)]
+    return [m for m in read_moves(repo, ALIAS_LOG_REF, REMOTE_LOG)
+            if m.name == name and alias in (None, m.alias)]
 
 
 def merge_alias_log(repo: Repo, remote_ref: str, author: tuple[str, str] | None) -> str:
