@@ -41,6 +41,7 @@ from .formats.references import (
     parse_ref,
     parse_version_spec,
     validate_alias,
+    validate_message,
     validate_name,
 )
 from .formats.update import PromptUpdate
@@ -414,6 +415,7 @@ class Registry:
         unless the remote changed this prompt too (a :class:`Conflict`).
         """
         validate_name(name)
+        validate_message(message)
         if isinstance(content, PromptContent):
             promptfile.validate_content(content, name)  # before any lock: bad input fails fast
         with self._writing(author, push) as writer:
@@ -423,6 +425,7 @@ class Registry:
                  *, author: str | None = None, push: bool = False) -> RegisterResult:
         """Set tags on ``name``: a new version with the tags merged in."""
         validate_name(name)
+        validate_message(message)
         note = message or "Set tags: " + ", ".join(f"{k}={v}" for k, v in tags.items())
         with self._writing(author, push) as writer:
             current = self._newest(writer, name)
@@ -433,6 +436,7 @@ class Registry:
                     *, author: str | None = None, push: bool = False) -> RegisterResult:
         """Remove tags from ``name``: a new version without them."""
         validate_name(name)
+        validate_message(message)
         note = message or "Delete tags: " + ", ".join(keys)
         with self._writing(author, push) as writer:
             current = self._newest(writer, name)
@@ -456,6 +460,7 @@ class Registry:
         """
         validate_name(name)
         validate_alias(alias)
+        validate_message(message)
         from .aliases import Move
 
         with self._writing(author, push) as writer:
@@ -479,6 +484,7 @@ class Registry:
         """
         validate_name(name)
         validate_alias(alias)
+        validate_message(message)
         from .aliases import Move
 
         with self._writing(author, push) as writer:
