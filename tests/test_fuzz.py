@@ -16,6 +16,7 @@ kept as explicit cases.
 from __future__ import annotations
 
 import json
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -274,6 +275,21 @@ def test_a_registry_path_too_long_is_bad_input(fuzz: Run) -> None:
     assert (code, out) == (2, "")
     assert err.startswith("error: cannot use 'xxx") and "(5000 chars)" in err
     assert len(err) < 200 and err.count("\n") == 1
+
+
+def test_a_registry_folder_git_cannot_name_is_refused(fuzz: Run, repo_path: Path) -> None:
+    # bytes that are not UTF-8 in a folder name: a registry inside a repository there
+    # would give its prompts paths Git cannot hold as text
+    folder = repo_path / "app\udcf2"
+    before = snapshot(repo_path)
+    code, out, err = fuzz("init", str(folder), registry=False)
+    assert (code, out) == (2, "")
+    assert err == ("error: the registry folder 'app\\udcf2' is not UTF-8 text, which prompt "
+                   "paths in Git must be: rename it\n")
+    assert not os.path.lexists(folder) and snapshot(repo_path) == before
+    (folder / "prompts").mkdir(parents=True)  # made by hand
+    code, out, err = fuzz("-r", str(folder), "list", registry=False)
+    assert (code, out) == (2, "") and "is not UTF-8 text" in err
 
 
 def test_a_message_git_cannot_store_is_refused_by_the_library(repo_path: Path) -> None:
