@@ -365,6 +365,7 @@ class Tally:
     changed: list[str] = field(default_factory=list)
     shape: list[str] = field(default_factory=list)  # a refusal not shaped as the contract says
     refusals_checked: int = 0
+    skipped: int = 0  # too long an argument for exec (whole processes only)
     slowest: float = 0.0
 
     def add(self, other: Tally) -> None:
@@ -374,6 +375,7 @@ class Tally:
         for name in ("tracebacks", "internal", "hangs", "changed", "shape"):
             getattr(self, name).extend(getattr(other, name))
         self.refusals_checked += other.refusals_checked
+        self.skipped += other.skipped
         self.slowest = max(self.slowest, other.slowest)
 
 
@@ -450,6 +452,9 @@ def run_batch(template: str, seed: int, start: int, count: int, deadline: float,
             argv = ["-r", str(repo), *[_expand(a, repo, side) for a in case.argv]]
             if case.kind == "argv":
                 argv = argv[2:]
+            if mode == "process" and max(map(len, argv)) >= 128 * 1024:
+                tally.skipped += 1  # no shell can pass it: exec refuses (E2BIG)
+                continue
             before = state(repo)
             started = time.monotonic()
             if mode == "fork":
@@ -947,7 +952,9 @@ def main() -> None:
     items = sorted({f.item for f in found}, key=lambda s: (len(s), s))
     print(f"| reproducer checks (items {', '.join(items) or '-'}) | {len(found)} "
           f"({len(failed)} failed) |")
-    print(f"| randomized inputs tried | {tally.inputs} |")
+    print(f"| randomized inputs tried | {tally.inputs}" + (
+        f" ({tally.skipped} more skipped: an argument too long to exec)" if tally.skipped
+        else "") + " |")
     print(f"| exit codes | {', '.join(f'{k}: {v}' for k, v in sorted(tally.exits.items()))} |")
     print(f"| refusals whose repository was compared | {tally.refusals_checked} |")
     print(f"| tracebacks | {len(tally.tracebacks)} |")
