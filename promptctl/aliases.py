@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import journal
+from .alias_moves import read_moves
 from .errors import (
     AliasMovedOnRemote,
     AliasNotFound,
@@ -27,7 +28,7 @@ from .errors import (
     PromptctlError,
     ProtectedAlias,
 )
-from .formats.aliaslog import ALIAS_LOG_REF, decode_move, encode_move
+from .formats.aliaslog import ALIAS_LOG_REF, encode_move
 from .models import AliasMove
 from .remote import REMOTE_LOG
 from .snapshot import ALIAS_REF_PREFIX, alias_ref
@@ -79,8 +80,15 @@ def move_alias(writer: Writer, move: Move, *, push: bool) -> LeaseLost | None:
     if push:
         from .push import push_alias  # only a pushed move needs it
 
-        return push_alias(repo, refname, tag, old, record, author=writer.author,
+        lost = push_alias(repo, refname, tag, old, record, lease=old, author=writer.author,
                           reason=f"promptctl: {note}")
+        if lost is not None and lost.theirs != old and _as_last_read(repo, move, lost.theirs):
+            # Only the local alias moved since the remote's was read (a move made without
+            # --push, or one a kill left unrecorded and _recover recorded): the lease is
+            # on what the remote held then, not on the local tag.
+            lost = push_alias(repo, refname, tag, old, record, lease=lost.theirs,
+                              author=writer.author, reason=f"promptctl: {note}")
+        return lost
     pending = journal.AliasMove(refname, old, tag, record, writer.author, os.getpid())
     journal.begin_move(repo.git_dir, pending)
     try:
@@ -197,10 +205,21 @@ def _split(repo: Repo, pending: journal.AliasMove) -> bool:
     return found is None or found[1].partition(b"\n\n")[2] != pending.record.encode()
 
 
+def _as_last_read(repo: Repo, move: Move, theirs: str | None) -> bool:
+    """Whether ``origin``'s alias is still where its alias log, as last fetched or pushed,
+    last put it (``theirs``: the remote's tag now). A remote log with no record of the
+    alias, or none fetched, proves nothing."""
+    last = None
+    for found in read_moves(repo, REMOTE_LOG):
+        if (found.name, found.alias) == (move.name, move.alias):
+            last = found
+    if last is None:
+        return False
+    return (repo.objects.peel(theirs) if theirs else None) == last.to_commit
+
+
 def _all_moves(repo: Repo) -> list[AliasMove]:
-    entries = repo.records.read(ALIAS_LOG_REF, REMOTE_LOG)
-    moves = (decode_move(c.id, c.message, c.author, c.email, c.timestamp) for c in entries)
-    return [m for m in moves if m is not None]
+    return read_moves(repo, ALIAS_LOG_REF, REMOTE_LOG)
 
 
 def after_lease_lost(repo: Repo, snapshot: Snapshot, name: str, alias: str, lost: LeaseLost,
@@ -221,9 +240,8 @@ def after_lease_lost(repo: Repo, snapshot: Snapshot, name: str, alias: str, lost
 def alias_history(repo: Repo, name: str, alias: str | None = None) -> list[AliasMove]:
     """Every recorded move of ``name``'s aliases (or of one alias), oldest first: the local
     log and the one fetched from ``origin``, each record once."""
-    entries = repo.records.read(ALIAS_LOG_REF, REMOTE_LOG)
-    moves = (decode_move(c.id, c.message, c.author, c.email, c.timestamp) for c in entries)
-    return [m for m in moves if m is not None and m.name == name and alias in (None, m.alias)]
+    return [m for m in read_moves(repo, ALIAS_LOG_REF, REMOTE_LOG)
+            if m.name == name and alias in (None, m.alias)]
 
 
 def merge_alias_log(repo: Repo, remote_ref: str, author: tuple[str, str] | None) -> str:

@@ -60,8 +60,14 @@ def locate(location: str | None) -> Path:
     A Git URL never gets here: ``Registry`` opens those through ``remote.RemoteClone``.
     """
     if location is not None:
-        folder = Path(location).expanduser().resolve()
-        if not (folder / CONFIG_FILE).is_file() and not (folder / "prompts").is_dir():
+        try:
+            folder = Path(location).expanduser().resolve()
+            found = (folder / CONFIG_FILE).is_file() or (folder / "prompts").is_dir()
+        except (OSError, RuntimeError) as exc:  # a name too long, a loop of links
+            shown = location if len(location) <= 80 else f"{location[:60]}…({len(location)} chars)"
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise InvalidInput(f"cannot use {shown!r} as a registry folder: {why}") from exc
+        if not found:
             raise RegistryNotFound(str(folder))
         return folder
     cwd = Path.cwd().resolve()

@@ -41,19 +41,21 @@ class LeaseLost:
 
 
 def push_alias(repo: Repo, refname: str, new: str | None, old: str | None, record: str, *,
-               author: tuple[str, str] | None, reason: str) -> LeaseLost | None:
+               lease: str | None, author: tuple[str, str] | None,
+               reason: str) -> LeaseLost | None:
     """Move alias ``refname`` from ``old`` to ``new`` (``None``: delete) on ``origin``, then here.
 
-    The tag and its alias-log ``record`` go in one atomic push with a lease on the tag. A
-    log refused as behind (another clone recorded a move) is fetched, merged into ours
-    and the record rebuilt on top. Returns :class:`LeaseLost` when the alias moved on the
+    The tag and its alias-log ``record`` go in one atomic push with a lease on the tag:
+    the remote must still hold ``lease`` (usually ``old``, the local tag). A log
+    refused as behind (another clone recorded a move) is fetched, merged into ours and
+    the record rebuilt on top. Returns :class:`LeaseLost` when the alias moved on the
     remote: then nothing was written, here or there.
     """
     for _ in range(_PUSH_ATTEMPTS):
         log_tip = repo.refs.resolve(ALIAS_LOG_REF)
         commit = repo.commits.record((log_tip,) if log_tip else (), record, author)
         refused = repo.remotes.push(REMOTE, [f"{new or ''}:{refname}", f"{commit}:{ALIAS_LOG_REF}"],
-                                    leases=[(refname, old)])
+                                    leases=[(refname, lease)])
         if not refused:
             # A push updates what the fetch refspecs map (in the cache clone: the tag itself).
             moved = [] if repo.refs.resolve(refname) == new else [(refname, new, old)]

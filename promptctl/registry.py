@@ -42,6 +42,7 @@ from .formats.references import (
     parse_ref,
     parse_version_spec,
     validate_alias,
+    validate_message,
     validate_name,
 )
 from .formats.update import PromptUpdate
@@ -116,8 +117,7 @@ class Registry:
         if repo is None:
             raise RegistryNotFound(f"{self.root} (not inside a Git repository)")
         self.repo = repo
-        rel = self.root.resolve().relative_to(repo.root.resolve()).as_posix()
-        self.prefix = "" if rel == "." else f"{rel}/"
+        self.prefix = _prefix(self.root, repo)
         self.notes: list[str] = []
         self.deepened_from: str | None = None
         self._progress = progress
@@ -154,8 +154,11 @@ class Registry:
     def init(cls, path: str | os.PathLike[str] = ".", *, author: str | None = None) -> Registry:
         """Make ``path`` a registry (running ``git init`` if needed); safe to run twice."""
         folder = Path(path).resolve()
+        found = Repo.find(folder)
+        if found is not None:
+            _prefix(folder, found)  # a folder Git cannot name is refused before it is made
         try:
-            repo = Repo.find(folder) or Repo.init(folder)
+            repo = found or Repo.init(folder)
             (folder / "prompts").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InvalidInput(f"cannot make a registry at {folder}: "
@@ -422,6 +425,7 @@ class Registry:
         """:meth:`register`; ``changes=False`` leaves ``changed`` empty, so that content
         given whole does not have the newest version parsed only to compare it."""
         validate_name(name)
+        validate_message(message)
         if isinstance(content, PromptContent):
             promptfile.validate_content(content, name)  # before any lock: bad input fails fast
         with self._writing(author, push) as writer:
@@ -431,6 +435,7 @@ class Registry:
                  *, author: str | None = None, push: bool = False) -> RegisterResult:
         """Set tags on ``name``: a new version with the tags merged in."""
         validate_name(name)
+        validate_message(message)
         note = message or "Set tags: " + ", ".join(f"{k}={v}" for k, v in tags.items())
         with self._writing(author, push) as writer:
             current = self._newest(writer, name)
@@ -441,6 +446,7 @@ class Registry:
                     *, author: str | None = None, push: bool = False) -> RegisterResult:
         """Remove tags from ``name``: a new version without them."""
         validate_name(name)
+        validate_message(message)
         note = message or "Delete tags: " + ", ".join(keys)
         with self._writing(author, push) as writer:
             current = self._newest(writer, name)
@@ -464,6 +470,7 @@ class Registry:
         """
         validate_name(name)
         validate_alias(alias)
+        validate_message(message)
         from .aliases import Move
 
         with self._writing(author, push) as writer:
@@ -489,6 +496,7 @@ class Registry:
         """
         validate_name(name)
         validate_alias(alias)
+        validate_message(message)
         from .aliases import Move
 
         with self._writing(author, push) as writer:
@@ -977,6 +985,19 @@ def _changes(before: dict[tuple[str, str], int | None],
 def _with_tags(version: PromptVersion, tags: dict[str, str]) -> PromptContent:
     return PromptContent(version.template, version.description, version.model_config, tags,
                          version.response_format)
+
+
+def _prefix(root: Path, repo: Repo) -> str:
+    """Where the registry at ``root`` sits in ``repo`` (``""`` or ``"a/b/"``): every prompt's
+    path in Git starts with it, so it must be UTF-8 text, as the rest of those paths."""
+    rel = root.resolve().relative_to(repo.root.resolve()).as_posix()
+    try:
+        rel.encode()
+    except UnicodeEncodeError as exc:
+        repo.close()
+        raise InvalidInput(f"the registry folder {rel!r} is not UTF-8 text, which prompt "
+                           "paths in Git must be: rename it") from exc
+    return "" if rel == "." else f"{rel}/"
 
 
 def _registry_branch(repo: Repo, current: str | None) -> str | None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,32 @@ def snapshot(path: Path) -> tuple[str, str, str]:
         git(path, "status", "--porcelain", "--untracked-files=all"),
         git(path, "for-each-ref"),
     )
+
+
+# Runs ``set_alias(NAME, ALIAS, VERSION)`` in a child killed after the tag moved and
+# before the alias log did: the state a kill between git's lock renames leaves.
+_SPLIT_MOVE = """
+import os, signal, sys
+from promptctl import Registry
+from promptctl.git.refs import RefUpdates
+
+original = RefUpdates.apply
+
+def tag_only(self, updates, reason):
+    original(self, [u for u in updates if u[0].startswith("refs/tags/")], reason)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+RefUpdates.apply = tag_only
+Registry(sys.argv[1]).set_alias(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+"""
+
+
+def split_alias_move(repo: Path, name: str, alias: str, version: int) -> None:
+    """Move ``name@alias`` to ``version`` in a process killed before its alias-log record
+    landed: the tag moved, the record did not, the move's journal is left behind."""
+    result = subprocess.run([sys.executable, "-c", _SPLIT_MOVE, str(repo), name, alias,
+                             str(version)], capture_output=True, text=True, check=False)
+    assert result.returncode == -signal.SIGKILL, result.stderr
 
 
 def register_n(registry: Registry, name: str, count: int) -> None:

@@ -16,6 +16,7 @@ kept as explicit cases.
 from __future__ import annotations
 
 import json
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -233,6 +234,15 @@ def test_fuzz_committed_promptctl_yaml(fuzz: Run, repo_path: Path, text: str) ->
             ("register", "greet", "-t", "hi", "--model-config", "x=" + "[" * 20_000),
             id="20000-deep-model-config",
         ),
+        # bytes that are not UTF-8 in a message reach Python as lone surrogates
+        pytest.param(("register", "greet", "-t", "v2", "-m", "a\udca0b"), id="non-utf8-message"),
+        pytest.param(("alias", "set", "greet", "production", "1", "-m", "\udcff"),
+                     id="non-utf8-alias-reason"),
+        pytest.param(("tag", "set", "greet", "k=v", "-m", "\udcff"), id="non-utf8-tag-message"),
+        pytest.param(("register", "greet", "-t", "v2", "--author", "\udcff <a@b.c>"),
+                     id="non-utf8-author"),
+        pytest.param(("lock", "greet", "--file", ""), id="empty-lock-file-name"),
+        pytest.param(("lock", "greet", "--file", ".."), id="lock-file-names-a-folder"),
     ],
 )
 def test_reproducers(fuzz: Run, args: tuple[str, ...]) -> None:
@@ -258,6 +268,40 @@ def test_reproducers(fuzz: Run, args: tuple[str, ...]) -> None:
 def test_file_reproducers(fuzz: Run, tmp_path: Path, data: bytes, args: tuple[str, ...]) -> None:
     code, _, err = check_answer(fuzz, *args, write(tmp_path / "input", data))
     assert code == 2, err
+
+
+def test_a_registry_path_too_long_is_bad_input(fuzz: Run) -> None:
+    code, out, err = fuzz("-r", "x" * 5000, "list", registry=False)
+    assert (code, out) == (2, "")
+    assert err.startswith("error: cannot use 'xxx") and "(5000 chars)" in err
+    assert len(err) < 200 and err.count("\n") == 1
+
+
+def test_a_registry_folder_git_cannot_name_is_refused(fuzz: Run, repo_path: Path) -> None:
+    # bytes that are not UTF-8 in a folder name: a registry inside a repository there
+    # would give its prompts paths Git cannot hold as text
+    folder = repo_path / "app\udcf2"
+    before = snapshot(repo_path)
+    code, out, err = fuzz("init", str(folder), registry=False)
+    assert (code, out) == (2, "")
+    assert err == ("error: the registry folder 'app\\udcf2' is not UTF-8 text, which prompt "
+                   "paths in Git must be: rename it\n")
+    assert not os.path.lexists(folder) and snapshot(repo_path) == before
+    (folder / "prompts").mkdir(parents=True)  # made by hand
+    code, out, err = fuzz("-r", str(folder), "list", registry=False)
+    assert (code, out) == (2, "") and "is not UTF-8 text" in err
+
+
+def test_a_message_git_cannot_store_is_refused_by_the_library(repo_path: Path) -> None:
+    from promptctl import InvalidInput, Registry
+
+    with Registry(repo_path) as reg:
+        before = snapshot(repo_path)
+        with pytest.raises(InvalidInput, match="NUL character"):
+            reg.register_prompt("greet", "hi", "one\0two")
+        with pytest.raises(InvalidInput, match="not UTF-8"):
+            reg.set_alias("greet", "production", 1, "\udcff")
+        assert snapshot(repo_path) == before
 
 
 def test_a_committed_non_utf8_prompt_is_that_prompts_problem(fuzz: Run, repo_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from promptctl import PromptContent, Registry
 
-from .helpers import git, tick
+from .helpers import git, split_alias_move, tick
 
 
 @pytest.fixture
@@ -167,6 +167,71 @@ def test_plain_fetch_brings_moved_aliases_after_one_promptctl_command(remote: Pa
     with Registry(app) as reg:
         assert reg.load_prompt("s@production", cache_ttl_seconds=0).version == 2
         assert [m.to_version for m in reg.alias_history("s", "production")] == [1, 2]
+
+
+def _log(path: Path, ref: str = "refs/promptctl/alias-log") -> list[str]:
+    """The alias-log records at ``ref`` of ``path``, oldest first, by subject."""
+    return git(path, "log", "--reverse", "--format=%s", ref).splitlines()
+
+
+@pytest.mark.parametrize("killed", [True, False])
+def test_alias_push_after_a_move_the_remote_never_saw(remote: Path, killed: bool) -> None:
+    # A move made without --push (or one a kill left with its tag moved and its record
+    # missing) is local only; the next --push must not take it for a remote move.
+    alice = clone(remote, "alice")
+    with Registry(alice) as reg:
+        tick()
+        reg.register("s", PromptContent("three {{x}}\n"), "v3", push=True)
+        tick()
+        reg.set_alias("s", "production", 1, push=True)
+    tick()
+    if killed:
+        split_alias_move(alice, "s", "production", 2)
+        assert not _log(alice)[-1].endswith("v1 -> v2")  # the tag moved, the record did not
+    else:
+        with Registry(alice) as reg:
+            reg.set_alias("s", "production", 2)
+    tick()
+    with Registry(alice) as reg:
+        info = reg.set_alias("s", "production", 3, "ship", push=True)
+        assert info.version == 3
+        assert [n for n in reg.notes if "interrupted" in n] == (
+            [("recorded the alias move s@production: v1 -> v2: it was interrupted before "
+              "its alias-log record was written")] if killed else [])
+    moves = ["s@production: none -> v1", "s@production: v1 -> v2", "s@production: v2 -> v3"]
+    assert _log(alice) == _log(remote) == moves  # the missing record once, pushed with the tag
+    tag = "refs/tags/prompts/s@production^{}"
+    assert git(remote, "rev-parse", tag) == git(alice, "rev-parse", tag)
+    assert not (alice / ".git" / "promptctl" / "alias-move.json").exists()
+    with Registry(alice) as reg:
+        assert reg.findings() == []
+    bob = clone(remote, "bob")
+    with Registry(bob) as reg:
+        reg.sync()
+        assert [(m.from_version, m.to_version) for m in reg.alias_history("s")] == [
+            (None, 1), (1, 2), (2, 3)]
+        assert reg.load_prompt("s@production").version == 3
+        assert reg.findings() == []
+
+
+def test_alias_push_after_a_local_move_still_loses_to_a_remote_move(remote: Path) -> None:
+    from promptctl import Conflict
+
+    alice, bob = clone(remote, "alice"), clone(remote, "bob")
+    with Registry(alice) as reg:
+        tick()
+        reg.set_alias("s", "production", 1, push=True)
+    tick()
+    split_alias_move(alice, "s", "production", 2)
+    git(bob, "fetch", "-q", "origin", "+refs/tags/*:refs/tags/*")
+    with Registry(bob) as reg:
+        tick()
+        reg.set_alias("s", "production", 2, "bob's", push=True)
+    before = (_log(remote), git(remote, "for-each-ref"))
+    with Registry(alice) as reg, pytest.raises(Conflict, match="moved on the remote"):
+        tick()
+        reg.set_alias("s", "production", 1, "back", push=True)
+    assert (_log(remote), git(remote, "for-each-ref")) == before
 
 
 def test_ci_checkout_judges_promote_from_by_the_remotes_history(remote: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from promptctl import Registry
 
-from .helpers import Run, git
+from .helpers import Run, git, split_alias_move
 
 # Runs a register of greet in a child that kills itself after the named step.
 _KILLED_REGISTER = """
@@ -151,24 +151,6 @@ def test_a_journal_of_a_running_write_is_no_warning(greet: Path, run: Run) -> No
 
 # -- alias moves split by a kill: the tag moved, its record not ----------------------------
 
-# Runs ``set_alias(greet, production, 2)`` in a child killed after the tag moved and
-# before the alias log did: the state a kill between git's lock renames leaves.
-_SPLIT_MOVE = """
-import os, signal, sys
-from promptctl import Registry
-from promptctl.git.refs import RefUpdates
-
-original = RefUpdates.apply
-
-def tag_only(self, updates, reason):
-    original(self, [u for u in updates if u[0].startswith("refs/tags/")], reason)
-    os.kill(os.getpid(), signal.SIGKILL)
-
-RefUpdates.apply = tag_only
-Registry(sys.argv[1]).set_alias("greet", "production", 2)
-"""
-
-
 @pytest.fixture
 def promoted(greet: Path) -> Path:
     with Registry(greet) as reg:
@@ -185,9 +167,7 @@ def _moves(run: Run, alias: str = "production") -> list[tuple[int | None, int | 
 
 def test_a_move_killed_between_tag_and_record_is_recorded_by_the_next_write(
         promoted: Path, run: Run) -> None:
-    result = subprocess.run([sys.executable, "-c", _SPLIT_MOVE, str(promoted)],
-                            capture_output=True, text=True, check=False)
-    assert result.returncode == -signal.SIGKILL, result.stderr
+    split_alias_move(promoted, "greet", "production", 2)
     assert run("load", "greet@production")[1] == "Hello v2 {{ name }}\n"  # the tag moved
 
     code, out, err = run("alias", "list", "greet")

@@ -260,6 +260,8 @@ def read_lock(path: str | os.PathLike[str]) -> Lock:
 def write_lock(path: str | os.PathLike[str], lock: Lock) -> None:
     """Write ``lock`` to ``path`` atomically: a reader sees the old file or the new one."""
     target = Path(path)
+    if not target.name or target.name == "..":
+        raise InvalidInput(f"invalid lock file {os.fspath(path)!r}: name a file, not a folder")
     temp = target.with_name(f".{target.name}.promptctl-{os.getpid()}")
     try:
         temp.write_text(dump_lock(lock), encoding="utf-8")

@@ -156,10 +156,26 @@ def parse_version_spec(name: str, spec: str) -> PromptRef:
     return parse_ref(f"{name}@{text}")
 
 
+# A lone surrogate is how Python hands over command-line bytes that were not UTF-8.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def validate_message(message: str | None, what: str = "message") -> str | None:
+    """A commit message (or a reason, an author) as given, or :class:`InvalidInput` when
+    Git cannot store it: a NUL character, or bytes that were not UTF-8."""
+    found = _UNSTORABLE.search(message) if message else None
+    if found is not None:
+        problem = ("a NUL character" if found.group() == "\0" else
+                   f"bytes that are not UTF-8 (U+{ord(found.group()):04X})")
+        raise InvalidInput(f"the {what} holds {problem}, which a Git commit cannot store")
+    return message
+
+
 def parse_author(author: str | None) -> tuple[str, str] | None:
     """``'Name <email>'`` as ``(name, email)``; ``None`` stays ``None`` (Git's own identity)."""
     if author is None:
         return None
+    validate_message(author, "author")
     name, _, rest = author.partition("<")
     email = rest.rstrip().rstrip(">").strip()
     if not name.strip() or not email or "@" not in email:

@@ -97,11 +97,13 @@ class Records:
         tips = [tip for tip in map(self._refs.resolve, log_refs) if tip is not None]
         if not tips:
             return []
-        return _oldest_first(list(self._history.walk(*tips)))
+        return oldest_first(list(self._history.walk(*tips)))
 
 
-def _oldest_first(entries: list[Commit]) -> list[Commit]:
-    """Parents before children; among commits free to come next, earliest date, then id."""
+def oldest_first(entries: Sequence[Commit]) -> list[Commit]:
+    """``entries`` in the order the records are read: parents before children; among
+    commits free to come next, earliest date, then id. A parent not among ``entries``
+    counts as already read."""
     by_id = {e.id: e for e in entries}
     waiting: dict[str, int] = {}
     children: dict[str, list[str]] = {}
