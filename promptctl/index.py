@@ -542,10 +542,7 @@ class _Numbering:
             if mine is None:
                 for name, blob in changes.get(commit, {}).items():
                     latest[name] = version_at(commit, name, blob, None, brought)
-            elif len(mine) == 1:
-                latest[mine[0].name] = version_at(commit, mine[0].name, mine[0].blob, mine[0],
-                                                  brought)
-            else:  # a squash holding several: the last record of a name speaks for it
+            else:  # a squash may hold several: the last record of a name speaks for it
                 for name, record in {r.name: r for r in mine}.items():
                     latest[name] = version_at(commit, name, record.blob, record, brought)
         return self.plan
