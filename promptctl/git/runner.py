@@ -97,7 +97,7 @@ class Runner:
     def stream(self, *args: str) -> Iterator[IO[bytes]]:
         """Run ``git ARGS`` and yield its stdout as it comes (for walks of long histories)."""
         proc = subprocess.Popen(["git", *args], cwd=self.cwd, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=_environment(None))
+                                stderr=subprocess.PIPE, env=environment(None))
         assert proc.stdout is not None and proc.stderr is not None
         _widen_pipe(proc.stdout.fileno())
         try:
@@ -119,7 +119,7 @@ class Runner:
         try:
             return subprocess.Popen(["git", *args], cwd=self.cwd, stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=stderr,
-                                    env=_environment(None))
+                                    env=environment(None))
         except OSError as exc:
             raise GitError(_command_name(args), exc.strerror or str(exc)) from exc
 
@@ -127,7 +127,7 @@ class Runner:
         """Run a git command that talks to a remote; the caller reads its exit code."""
         # No password prompts; and only these transports, whatever git's config allows
         # (``ext::`` would run a command).
-        env = {**_environment(None), "GIT_TERMINAL_PROMPT": "0",
+        env = {**environment(None), "GIT_TERMINAL_PROMPT": "0",
                "GIT_ALLOW_PROTOCOL": "https:http:ssh:git:file"}
         return subprocess.run(["git", *args], cwd=self.cwd, env=env, input=input,
                               capture_output=True, text=True, check=False)
@@ -137,7 +137,7 @@ class Runner:
         data = input.encode() if isinstance(input, str) else input
         try:
             return subprocess.run(["git", *args], cwd=self.cwd, input=data, capture_output=True,
-                                  env=_environment(env), check=False)
+                                  env=environment(env), check=False)
         except OSError as exc:  # no git at all, or the folder vanished
             raise GitError(_command_name(args), exc.strerror or str(exc)) from exc
 
@@ -163,9 +163,6 @@ def environment(extra: Mapping[str, str] | None) -> dict[str, str]:
     """The environment git runs in: ours, ``extra`` on top, git's messages in English
     whatever the user's locale (:func:`translate` reads them)."""
     return {**os.environ, "LC_ALL": "C", **(extra or {})}
-
-
-_environment = environment
 
 
 def _command_name(args: Sequence[str]) -> str:
