@@ -3,9 +3,9 @@
 This is the one place where errors become a message and an exit code: every
 ``PromptctlError`` is printed as one ``error: …`` line on stderr, never a traceback.
 
-``load``, ``show``, ``list``, ``search`` and ``history`` take a fast path (``fast``)
-that skips Typer; every other command line, and any of theirs it does not fully
-understand, goes to the Typer app.
+``load``, ``show``, ``list``, ``search``, ``history``, ``register`` and ``alias set``
+take a fast path (``fast``) that skips Typer; every other command line, and any of
+theirs it does not fully understand, goes to the Typer app.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def _table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[An
     if title is not None:
         out.insert(0, f"{_BOLD}{_cell(title)}{_RESET}" if _colour() else _cell(title))
     fold = _terminal_columns()
-    out += [*map(_row, lines, sizes, [widths] * len(lines), [fold] * len(lines))]
+    out += [_row(line, size, widths, fold) for line, size in zip(lines, sizes, strict=True)]
     sys.stdout.write("\n".join(out) + "\n")
 
 
