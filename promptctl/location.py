@@ -4,14 +4,15 @@ A registry is a folder holding ``promptctl.yaml`` (or at least ``prompts/``) ins
 repository. ``Registry(location)`` takes a folder, a Git URL (``https://``, ``ssh://``,
 ``file://``, ``git@host:path``) with an optional ``#folder``, or nothing: then
 ``$PROMPTCTL_REGISTRY``, else the registry containing the current directory. Deciding
-which costs no import of ``remote``: a local registry never loads it.
+which costs no import of ``remote``: a local registry never loads it, and nothing here
+imports more than ``os`` and ``re``: the cold ``load`` (``coldload``) finds its registry
+with :func:`locate` too.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from .errors import InvalidInput, RegistryNotFound
 
@@ -54,26 +55,32 @@ def split_location(location: str) -> tuple[str, str]:
     return url, "/".join(parts)
 
 
-def locate(location: str | None) -> Path:
-    """The registry folder at ``location``, or (``None``) the one containing the current directory.
+def locate(location: str | None) -> str:
+    """The registry folder (absolute, symlinks resolved) at ``location``, or (``None``) the
+    one containing the current directory.
 
     A Git URL never gets here: ``Registry`` opens those through ``remote.RemoteClone``.
     """
     if location is not None:
         try:
-            folder = Path(location).expanduser().resolve()
-            found = (folder / CONFIG_FILE).is_file() or (folder / "prompts").is_dir()
-        except (OSError, RuntimeError) as exc:  # a name too long, a loop of links
+            folder = os.path.realpath(os.path.expanduser(location))
+            os.stat(folder)  # realpath() leaves a loop of links for the stat to report
+        except (FileNotFoundError, NotADirectoryError):
+            raise RegistryNotFound(folder) from None
+        except OSError as exc:  # a name too long, a loop of links
             shown = location if len(location) <= 80 else f"{location[:60]}…({len(location)} chars)"
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise InvalidInput(f"cannot use {shown!r} as a registry folder: {why}") from exc
-        if not found:
-            raise RegistryNotFound(str(folder))
+            raise InvalidInput(f"cannot use {shown!r} as a registry folder: "
+                               f"{exc.strerror or exc}") from exc
+        if not (os.path.isfile(os.path.join(folder, CONFIG_FILE))
+                or os.path.isdir(os.path.join(folder, "prompts"))):
+            raise RegistryNotFound(folder)
         return folder
-    cwd = Path.cwd().resolve()
-    for folder in (cwd, *cwd.parents):
-        if (folder / CONFIG_FILE).is_file():
+    cwd = os.path.realpath(os.getcwd())
+    folder = cwd
+    while True:
+        if os.path.isfile(os.path.join(folder, CONFIG_FILE)):
             return folder
-        if (folder / ".git").exists():
-            break  # do not leave the repository we are in
-    raise RegistryNotFound(str(cwd))
+        parent = os.path.dirname(folder)
+        if os.path.exists(os.path.join(folder, ".git")) or parent == folder:
+            raise RegistryNotFound(cwd)  # do not leave the repository we are in
+        folder = parent

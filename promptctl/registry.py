@@ -112,7 +112,7 @@ class Registry:
             repo = self.remote.repo
             self.root = repo.root / self.remote.folder
         else:
-            self.root = locate(text)
+            self.root = Path(locate(text))
             repo = Repo.find(self.root)
         if repo is None:
             raise RegistryNotFound(f"{self.root} (not inside a Git repository)")

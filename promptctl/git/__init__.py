@@ -23,20 +23,23 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .objects import Objects
-from .refs import Refs, RefUpdates
-from .runner import Runner
+from . import files
 
-# The parts a load does not use are imported when first made: ~4 ms of every cold load.
+# Importing the package imports nothing else: the cold ``load`` (``promptctl.coldload``)
+# reads ``files`` alone. The parts are imported when first made, and those a load does
+# not use never are (~4 ms of every cold load). ``typing`` itself would cost ~3 ms.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .commits import Commits
     from .history import History
     from .identity import Identity
     from .records import Records
+    from .refs import RefUpdates
     from .remotes import Remotes
+    from .runner import Runner
     from .worktree import Worktree
 
 _LOOSE_TAGS = 256  # alias tags read one file each past this: pack them
@@ -50,6 +53,9 @@ class Repo:
         self.root = root
         self.git_dir = git_dir
         self.common_dir = common_dir
+        from .objects import Objects
+        from .refs import Refs
+
         self.refs = Refs(git_dir, common_dir)
         self.objects = Objects(root, common_dir)
 
@@ -57,24 +63,11 @@ class Repo:
 
     @classmethod
     def find(cls, start: Path) -> Repo | None:
-        """The repository whose working tree contains ``start``, or ``None``."""
-        for folder in (start, *start.parents):
-            dot_git = folder / ".git"
-            if dot_git.is_dir():
-                return cls._at(folder, dot_git)
-            if dot_git.is_file():  # a linked worktree or submodule: "gitdir: <path>"
-                text = dot_git.read_text(errors="replace").strip()
-                if text.startswith("gitdir:"):
-                    return cls._at(folder, (folder / text[7:].strip()).resolve())
-        return None
+        """The repository whose working tree contains ``start`` (absolute), or ``None``."""
+        from pathlib import Path
 
-    @classmethod
-    def _at(cls, root: Path, git_dir: Path) -> Repo:
-        common = git_dir
-        commondir_file = git_dir / "commondir"
-        if commondir_file.is_file():
-            common = (git_dir / commondir_file.read_text().strip()).resolve()
-        return cls(root, git_dir, common)
+        found = files.find_repository(str(start))
+        return None if found is None else cls(*(Path(path) for path in found))
 
     @classmethod
     def open_bare(cls, path: Path) -> Repo:
@@ -85,6 +78,8 @@ class Repo:
     def init(cls, path: Path) -> Repo:
         """Run ``git init`` in ``path`` (made if missing) and return the repository."""
         path.mkdir(parents=True, exist_ok=True)
+        from .runner import Runner
+
         Runner(path).run("init", "--quiet", str(path))
         repo = cls.find(path)
         assert repo is not None
@@ -94,6 +89,7 @@ class Repo:
     def clone_bare(cls, url: str, dest: Path, refspecs: tuple[str, ...]) -> Repo:
         """Clone ``url`` bare into ``dest`` (absent), fetching ``refspecs`` from then on."""
         from .remotes import Remotes
+        from .runner import Runner
 
         Remotes(Runner(dest.parent)).clone_bare(url, dest)
         repo = cls.open_bare(dest)
@@ -141,11 +137,15 @@ class Repo:
     @functools.cached_property
     def runner(self) -> Runner:
         """Runs git in this repository."""
+        from .runner import Runner
+
         return Runner(self.root)
 
     @functools.cached_property
     def ref_updates(self) -> RefUpdates:
         """Moves refs by compare-and-swap."""
+        from .refs import RefUpdates
+
         return RefUpdates(self.runner, self.refs, self.identity, bare=self.bare)
 
     @functools.cached_property

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import Conflict, GitError, PromptctlError, RefLocked
+from . import files
 from .locking import HeldLock
 from .runner import Runner, failure
 
@@ -68,11 +69,10 @@ class Refs:
 
     def head(self) -> Head:
         """Read HEAD: the branch it is on (if any) and the commit (if any)."""
-        text = (self.git_dir / "HEAD").read_text(errors="replace").strip()
-        if text.startswith("ref:"):
-            ref = text[4:].strip()
+        ref, detached = files.head(str(self.git_dir))
+        if ref is not None:
             return Head(ref, self.resolve(ref))
-        return Head(None, text)
+        return Head(None, detached)
 
     def in_progress_operation(self) -> str | None:
         """The name of a merge, rebase, cherry-pick or revert under way, else ``None``."""
@@ -134,14 +134,10 @@ class Refs:
         return found
 
     def _read_loose(self, refname: str) -> str | None:
-        try:
-            with open(f"{self.common_dir}/{refname}", "rb") as handle:
-                text = handle.read(4096).decode("utf-8", "replace").strip()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return None
-        if text.startswith("ref:"):
+        text = files.read_loose(str(self.common_dir), refname)
+        if text is not None and text.startswith("ref:"):
             return self.resolve(text[4:].strip())
-        return text or None
+        return text
 
     def _packed(self, prefix: str) -> dict[str, Ref]:
         """The packed refs whose names start with ``prefix``.
