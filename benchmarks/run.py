@@ -14,9 +14,10 @@ grown (loose)
     ``git gc``. It costs a write per version, so its size is an option of its own.
 
 On each shape: the first index build, the cold ``promptctl load`` next to ``python -c
-pass``, whole-process ``list`` and ``search`` (text and ``--json``), the in-process
-workload (``bench_promptctl.py``) in a child process, then whole-process ``register``
-and ``alias set``. If an interpreter with MLflow is at hand, the same workload runs on
+pass`` (the same reference again, answered from what the first load kept, and references
+loaded for the first time), whole-process ``list`` and ``search`` (text and ``--json``),
+the in-process workload (``bench_promptctl.py``) in a child process, then whole-process
+``register`` and ``alias set``. If an interpreter with MLflow is at hand, the same workload runs on
 MLflow (``bench_mlflow.py``) with its whole-process counterparts. Prints one table
 (figure, goal, packed, grown, MLflow, ratios, goal met) and writes it with the machine
 and the exact command to ``--out`` as Markdown.
@@ -354,6 +355,17 @@ def measure_shape(side: Side, shape: str, registry: Path, settings: Settings,
                       check=lambda run: None if generate.VARIABLES["question"].encode()
                       in run.stdout else "the formatted prompt is not on stdout")
     side.time_command("python_pass", [sys.executable, "-c", "pass"], settings.cold_reps, env)
+    # The loads above after the first are answered from what it kept (promptctl.coldload).
+    # A reference no load has asked for before goes the whole way: one prompt a run.
+    runs = 2 + settings.cold_reps  # time_process's two warm-up runs included
+    if spec.prompts >= runs:
+        log(f"{shape}: first cold loads x{settings.cold_reps}, a prompt each")
+        side.time_command(
+            "cold_first",
+            lambda i: [*cli, "load", f"{generate.prompt_name(spec.prompts - 1 - i)}@production",
+                       *values], settings.cold_reps, env)
+    else:
+        side.notes.append(f"{shape}: fewer than {runs} prompts, so no first cold loads")
 
     everyone, team = spec.prompts + 1, spec.team_count("team3")
     for key, args, expected in (("cli_list", ["list"], everyone),
@@ -582,13 +594,16 @@ ROWS = [
         "≥ 30× faster than MLflow"),
     Row("history_deep", "(h) history of `deep`", always(faster_than_mlflow(100)),
         "≥ 100× faster than MLflow"),
-    Row("cold", "(i) cold `load NAME@production --var …`", always(within("python_pass", 4)),
+    Row("cold", "(i) cold `load NAME@production --var …`, again (the kept load answers)",
+        always(within("python_pass", 4)),
         "≤ 4× `python -c pass` (non-editable install)"),
+    Row("cold_first", "(i) cold `load`, a reference not loaded before (nothing kept)",
+        always(within("python_pass", 4)), "≤ 4× `python -c pass`", mlflow_key="cold"),
     Row("python_pass", "(i) `python -c pass`, for scale", always(None), "—"),
     Row("cli_register", "(k) `promptctl register NAME -t …`, whole process",
-        always(within("cold", 1.2)), "≤ 1.2× cold `load`"),
+        always(within("cold_first", 1.2)), "≤ 1.2× a first cold `load`"),
     Row("cli_alias_set", "(k) `promptctl alias set NAME production V`, whole process",
-        always(within("cold", 1.2)), "≤ 1.2× cold `load`"),
+        always(within("cold_first", 1.2)), "≤ 1.2× a first cold `load`"),
     Row("cli_list", "(l) `promptctl list`, whole process", LIST_GOAL, "P=10,000: ≤ 0.5 s"),
     Row("cli_list_json", "(l) `promptctl --json list`, whole process", always(None), "—",
         mlflow_key="cli_list"),

@@ -11,27 +11,35 @@ mirror MLflow's Prompt Registry so that moving over is an import change::
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Any, Literal, overload
-
-from .errors import (
-    AliasNotFound,
-    Conflict,
-    InvalidConfig,
-    InvalidInput,
-    InvalidPromptFile,
-    NotFound,
-    PromptctlError,
-    PromptNotFound,
-    ProtectedAlias,
-    VersionNotFound,
-)
-from .formats.promptfile import PromptContent
-from .models import AliasMove, PromptSummary, PromptVersion, VersionInfo
-from .registry import Registry
-
+# Every public name is imported on first use (``__getattr__`` below), so ``import
+# promptctl`` costs nothing, and the cold ``promptctl load`` (``coldload``) pays only for
+# what it uses. Type checkers read the imports below.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .default import (
+        default_registry,
+        delete_prompt_alias,
+        load_prompt,
+        register_prompt,
+        search_prompts,
+        set_prompt_alias,
+    )
+    from .errors import (
+        AliasNotFound,
+        Conflict,
+        InvalidConfig,
+        InvalidInput,
+        InvalidPromptFile,
+        NotFound,
+        PromptctlError,
+        PromptNotFound,
+        ProtectedAlias,
+        VersionNotFound,
+    )
     from .formats.lockfile import Lock, LockDrift, LockedPrompt
+    from .formats.promptfile import PromptContent
+    from .models import AliasMove, PromptSummary, PromptVersion, VersionInfo
+    from .registry import Registry
 
 __version__ = "0.1.0"
 
@@ -55,6 +63,7 @@ __all__ = [
     "Registry",
     "VersionInfo",
     "VersionNotFound",
+    "default_registry",
     "delete_prompt_alias",
     "load_prompt",
     "register_prompt",
@@ -62,66 +71,30 @@ __all__ = [
     "set_prompt_alias",
 ]
 
-_default: Registry | None = None
+# The module each public name comes from.
+_HOMES = {
+    **dict.fromkeys(("AliasNotFound", "Conflict", "InvalidConfig", "InvalidInput",
+                     "InvalidPromptFile", "NotFound", "PromptctlError", "PromptNotFound",
+                     "ProtectedAlias", "VersionNotFound"), "errors"),
+    **dict.fromkeys(("Lock", "LockDrift", "LockedPrompt"), "formats.lockfile"),
+    "PromptContent": "formats.promptfile",
+    **dict.fromkeys(("AliasMove", "PromptSummary", "PromptVersion", "VersionInfo"), "models"),
+    "Registry": "registry",
+    **dict.fromkeys(("default_registry", "delete_prompt_alias", "load_prompt",
+                     "register_prompt", "search_prompts", "set_prompt_alias"), "default"),
+}
 
 
-def __getattr__(name: str) -> Any:
-    # Lock-file types are imported when first asked for: `promptctl load` never needs them.
-    if name in ("Lock", "LockDrift", "LockedPrompt"):
-        from .formats import lockfile
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        return getattr(lockfile, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def default_registry() -> Registry:
-    """The registry the module-level functions use: ``$PROMPTCTL_REGISTRY``, else the one
-    containing the current directory (opened on first use, then kept)."""
-    global _default
-    if _default is None:
-        _default = Registry()
-    return _default
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # once: the next use is a plain attribute
+    return value
 
 
-# MLflow's module-level functions (``mlflow.genai.*``), on the default registry.
-
-
-def register_prompt(name: str, template: Any, commit_message: str | None = None,
-                    tags: dict[str, str] | None = None,
-                    response_format: dict[str, Any] | None = None,
-                    model_config: dict[str, Any] | None = None) -> PromptVersion:
-    """Register a new version on the default registry (see :meth:`Registry.register_prompt`)."""
-    return default_registry().register_prompt(name, template, commit_message, tags,
-                                              response_format, model_config)
-
-
-@overload
-def load_prompt(name_or_uri: str, version: int | str | None = None,
-                allow_missing: Literal[False] = False, cache_ttl_seconds: float | None = None,
-                *, lock_file: str | os.PathLike[str] | None = None) -> PromptVersion: ...
-@overload
-def load_prompt(name_or_uri: str, version: int | str | None = None, allow_missing: bool = False,
-                cache_ttl_seconds: float | None = None,
-                *, lock_file: str | os.PathLike[str] | None = None) -> PromptVersion | None: ...
-def load_prompt(name_or_uri: str, version: int | str | None = None, allow_missing: bool = False,
-                cache_ttl_seconds: float | None = None,
-                *, lock_file: str | os.PathLike[str] | None = None) -> PromptVersion | None:
-    """Load a prompt from the default registry (see :meth:`Registry.load_prompt`)."""
-    return default_registry().load_prompt(name_or_uri, version, allow_missing, cache_ttl_seconds,
-                                          lock_file=lock_file)
-
-
-def search_prompts(filter_string: str | None = None, max_results: int | None = None,
-                   order_by: list[str] | None = None) -> list[PromptSummary]:
-    """Search the default registry (see :meth:`Registry.search_prompts`)."""
-    return default_registry().search_prompts(filter_string, max_results, order_by)
-
-
-def set_prompt_alias(name: str, alias: str, version: int) -> None:
-    """Point an alias on the default registry (see :meth:`Registry.set_alias`)."""
-    default_registry().set_prompt_alias(name, alias, version)
-
-
-def delete_prompt_alias(name: str, alias: str) -> None:
-    """Delete an alias on the default registry (see :meth:`Registry.delete_alias`)."""
-    default_registry().delete_prompt_alias(name, alias)
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

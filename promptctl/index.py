@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from . import coldload
 from .errors import Conflict, InvalidName, PromptctlError, ShallowHistory
 from .formats.records import VersionRecord, split_records
 from .formats.references import validate_name
@@ -227,6 +228,7 @@ class VersionIndex:
 
     def _reset_database(self) -> None:
         self._db.close()
+        coldload.forget(str(self._repo.git_dir))
         self._discard_file()
         self._db = self._open()
 
@@ -289,6 +291,8 @@ class VersionIndex:
     def _write(self, plan: _Plan, tip: str | None) -> None:
         """Store a plan in one short transaction (the walk itself ran outside it, so other
         processes reading or building meanwhile never wait for a long one)."""
+        if plan.rebuild or plan.findings:  # an old tip may now load with a warning
+            coldload.forget(str(self._repo.git_dir))
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:

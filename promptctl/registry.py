@@ -59,7 +59,7 @@ from .models import (
     SyncResult,
     VersionInfo,
 )
-from .snapshot import Snapshot, summarize
+from .snapshot import Snapshot, alias_ref, summarize
 
 if TYPE_CHECKING:
     from .formats.config import RegistryConfig
@@ -97,11 +97,14 @@ class Registry:
 
     In a clone with an ``origin``, the Registry once configures ``git fetch`` to bring
     moved aliases and the alias log (``GIT_FETCH_REFSPECS``), and says so in ``notes``.
+
+    ``keep_loads``: keep each load's result for the next process's cold load (see
+    ``coldload``); the command line's ``load`` does.
     """
 
     def __init__(self, location: str | os.PathLike[str] | None = None, *,
                  progress: Progress | None = None,
-                 fetch_ttl_seconds: float | None = None) -> None:
+                 fetch_ttl_seconds: float | None = None, keep_loads: bool = False) -> None:
         text = given(location)
         self.remote: RemoteClone | None = None
         repo: Repo | None
@@ -121,6 +124,7 @@ class Registry:
         self.notes: list[str] = []
         self.deepened_from: str | None = None
         self._progress = progress
+        self._keep_loads = keep_loads
         self._lock = threading.RLock()
         self._index: VersionIndex | None = None
         self._index_branch: str | None = None
@@ -833,10 +837,25 @@ class Registry:
             snapshot = self._snapshot()
             prompt = snapshot.prompt(snapshot.row(ref))
             self._note_findings(snapshot, ref.name)
+            if self._keep_loads and version is None:
+                self._keep(snapshot, name_or_uri, ref, prompt)
         if ttl > 0:
             expires = float("inf") if ref.version is not None else time.monotonic() + ttl
             self._remember(key, expires, prompt)
         return prompt
+
+    def _keep(self, snapshot: Snapshot, reference: str, ref: PromptRef,
+              prompt: PromptVersion) -> None:
+        """Keep a load for the next process (``coldload``), with the state the snapshot
+        read it at; not one that warned (the cold load would not) or came from a URL."""
+        if self.remote is not None or self._warnings:
+            return
+        from . import coldload
+
+        tag = alias_ref(ref.name, ref.alias) if ref.alias is not None else None
+        target = snapshot.alias_tag(ref.name, ref.alias) if ref.alias is not None else None
+        coldload.keep(str(self.repo.git_dir), str(self.repo.common_dir), str(self.root), reference,
+                      [snapshot.head.ref, snapshot.head.commit, target], tag, prompt.template)
 
     def _load_locked(self, ref: PromptRef, path: Path, ttl: float) -> PromptVersion:
         with self._lock:

@@ -191,6 +191,10 @@ class Snapshot:
         self._states[name] = found
         return found
 
+    def alias_tag(self, name: str, alias: str) -> str | None:
+        """The object id the tag of ``alias`` of ``name`` had when this snapshot read it."""
+        return next((s.ref.target for s in self.alias_states(name) if s.alias == alias), None)
+
     def aliases(self, name: str) -> dict[str, int]:
         """Each alias of ``name`` that resolves, and its version number."""
         return {s.alias: s.row.number for s in self.alias_states(name) if s.row is not None}

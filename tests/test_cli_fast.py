@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from promptctl.cli import fast
+from promptctl.cli import fast, grammar, quick
 
 from .helpers import Run, git
 
@@ -114,6 +114,7 @@ def _args(template: list[str], paths: dict[str, str]) -> list[str]:
 def _typer_only(run: Run, monkeypatch: pytest.MonkeyPatch, *args: str,
                 registry: bool = True) -> tuple[int, str, str]:
     with monkeypatch.context() as patch:
+        patch.setattr(quick, "run", lambda argv: False)
         patch.setattr(fast, "run", lambda argv: False)
         return run(*args, registry=registry)
 
@@ -123,7 +124,7 @@ def test_the_fast_path_answers_as_the_typer_app(run: Run, prompts: dict[str, str
                                                 monkeypatch: pytest.MonkeyPatch,
                                                 template: list[str]) -> None:
     args = _args(template, prompts)
-    assert fast.parse(["--registry", str(run.repo), *args], {}) is not None
+    assert grammar.parse(["--registry", str(run.repo), *args], {}) is not None
     assert run(*args) == _typer_only(run, monkeypatch, *args)
 
 
@@ -132,7 +133,7 @@ def test_what_the_fast_path_does_not_know_goes_to_typer(run: Run, prompts: dict[
                                                         monkeypatch: pytest.MonkeyPatch,
                                                         template: list[str]) -> None:
     args = _args(template, prompts)
-    assert fast.parse(["--registry", str(run.repo), *args], {}) is None
+    assert grammar.parse(["--registry", str(run.repo), *args], {}) is None
     assert run(*args) == _typer_only(run, monkeypatch, *args)
 
 
@@ -144,19 +145,19 @@ def test_the_registry_options_anywhere_and_the_environment(
     for args in (["load", "greet", "-r", repo], ["load", f"--registry={repo}", "greet"],
                  ["-r", elsewhere, "load", "greet", "--registry", repo],
                  ["-r", repo, "load", "greet", "-r", elsewhere]):
-        assert fast.parse(args, {}) is not None
+        assert grammar.parse(args, {}) is not None
         answer = run(*args, registry=False)
         assert answer == _typer_only(run, monkeypatch, *args, registry=False)
         assert (answer[0] == 0) == (args[-1] != elsewhere)  # the last one given wins
-    monkeypatch.setenv(fast.REGISTRY_ENV, repo)
+    monkeypatch.setenv(grammar.REGISTRY_ENV, repo)
     for args in (["load", "greet"], ["load", "greet", "-r", elsewhere]):
         answer = run(*args, registry=False)
         assert answer == _typer_only(run, monkeypatch, *args, registry=False)
         assert (answer[0] == 0) == (args[-1] != elsewhere)
     for args in (["-r", "", "load", "greet"], ["load", "greet", "-r", ""]):
-        assert fast.parse(args, os.environ) is None  # click's rules for "" are its own
+        assert grammar.parse(args, os.environ) is None  # click's rules for "" are its own
     monkeypatch.setenv("_PROMPTCTL_COMPLETE", "complete_bash")
-    assert fast.parse(["load", "greet"], os.environ) is None
+    assert grammar.parse(["load", "greet"], os.environ) is None
 
 
 def test_the_process_prints_the_same_and_leaves_the_index_whole(
@@ -240,7 +241,7 @@ def test_writes_on_the_fast_path_answer_and_write_as_the_typer_app(
     args = [str(chat) if word == "{chat}" else word for word in template]
     twin = Run(tmp_path / "twin", capsys)
     shutil.copytree(run.repo, twin.repo)
-    assert fast.parse(["--registry", str(run.repo), *args], {}) is not None
+    assert grammar.parse(["--registry", str(run.repo), *args], {}) is not None
     fast_answer = run(*args)
     typer_answer = _typer_only(twin, monkeypatch, *args)
     assert fast_answer == tuple(part.replace(str(twin.repo), str(run.repo))
@@ -252,4 +253,4 @@ def test_writes_on_the_fast_path_answer_and_write_as_the_typer_app(
 @pytest.mark.parametrize("template", TYPER_WRITES, ids=" ".join)
 def test_write_command_lines_the_fast_path_does_not_know_go_to_typer(
         run: Run, template: list[str]) -> None:
-    assert fast.parse(["--registry", str(run.repo), *template], {}) is None
+    assert grammar.parse(["--registry", str(run.repo), *template], {}) is None

@@ -17,6 +17,7 @@ import pytest
 
 import promptctl
 import promptctl as genai  # was: import mlflow.genai as genai
+import promptctl.default
 
 from .helpers import AUTHOR, tick
 
@@ -25,10 +26,10 @@ from .helpers import AUTHOR, tick
 def default_registry(repo_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The module-level functions' default registry: ``repo_path``, opened afresh."""
     monkeypatch.setenv("PROMPTCTL_REGISTRY", str(repo_path))
-    monkeypatch.setattr(promptctl, "_default", None)
+    monkeypatch.setattr(promptctl.default, "_default", None)
     yield
-    if promptctl._default is not None:
-        promptctl._default.close()
+    if promptctl.default._default is not None:
+        promptctl.default._default.close()
 
 
 # -- register_prompt ------------------------------------------------------------------------

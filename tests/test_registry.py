@@ -303,12 +303,12 @@ def test_cache_ttl(registry: Registry, repo_path: Path) -> None:
 
 
 def test_module_level_load_prompt(repo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import promptctl
+    import promptctl.default
 
     with Registry(repo_path) as reg:
         reg.register_prompt("s", TEXT, "one")
     monkeypatch.setenv("PROMPTCTL_REGISTRY", str(repo_path))
-    monkeypatch.setattr(promptctl, "_default", None)
+    monkeypatch.setattr(promptctl.default, "_default", None)
     prompt = promptctl.load_prompt("prompts:/s/1")
     assert prompt.format(ticket="t", n=1) == "Summarize t in 1 sentences.\n"
 

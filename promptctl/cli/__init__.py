@@ -5,7 +5,8 @@ This is the one place where errors become a message and an exit code: every
 
 ``load``, ``show``, ``list``, ``search``, ``history``, ``register`` and ``alias set``
 take a fast path (``fast``) that skips Typer; every other command line, and any of
-theirs it does not fully understand, goes to the Typer app.
+theirs it does not fully understand, goes to the Typer app. Before both, a ``load``
+that an earlier one kept the answer to is answered from it (``quick``).
 """
 
 from __future__ import annotations
@@ -60,9 +61,14 @@ def entry() -> None:
 
 def _run(args: list[str], quick_exit: bool) -> int:
     """The command line's exit code (0 for success); raises what the command raised."""
-    from . import fast
+    from . import quick
 
-    if fast.run(args):
+    done = quick.run(args)
+    if not done:
+        from . import fast  # imports the registry and all a load needs: ~60 ms
+
+        done = fast.run(args)
+    if done:
         # Inside main's handlers: a reader that left (EPIPE) is reported as for any command.
         sys.stdout.flush()
         sys.stderr.flush()

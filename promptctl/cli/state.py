@@ -28,7 +28,10 @@ class State:
     def registry(self) -> Registry:
         """The registry the global options name (opened once)."""
         if self._registry is None:
-            self._registry = Registry(self.registry_path, progress=views.index_progress())
+            # keep_loads: the next `promptctl load` of the same reference is answered
+            # from what this one found, while it holds (see coldload).
+            self._registry = Registry(self.registry_path, progress=views.index_progress(),
+                                      keep_loads=True)
         return self._registry
 
     def close(self) -> None:
@@ -60,22 +63,3 @@ def state(ctx: typer.Context) -> State:
         root.call_on_close(root.obj.close)
     assert isinstance(root.obj, State)
     return root.obj
-
-
-def parse_pairs(pairs: list[str] | None, what: str) -> dict[str, str]:
-    """``["k=v", …]`` as a dict; a pair without ``=`` is a usage error naming it."""
-    result: dict[str, str] = {}
-    for pair in pairs or []:
-        if not is_pair(pair):
-            import typer
-
-            raise typer.BadParameter(f"{what} must be KEY=VALUE, got {pair!r}")
-        key, _, value = pair.partition("=")
-        result[key.strip()] = value
-    return result
-
-
-def is_pair(text: str) -> bool:
-    """Whether ``text`` is a ``KEY=VALUE`` pair :func:`parse_pairs` takes."""
-    key, sep, _ = text.partition("=")
-    return bool(sep and key.strip())

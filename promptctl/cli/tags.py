@@ -10,8 +10,9 @@ from typing import Annotated, Optional
 import typer
 
 from . import completion, views
+from .grammar import parse_pairs
 from .help import Command
-from .state import parse_pairs, state
+from .state import state
 
 # ruff: noqa: UP045 - Typer needs the Optional[...] spelling on Python 3.10
 

@@ -11,24 +11,27 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
 
-from ..models import (
-    AliasInfo,
-    AliasMove,
-    PromptDiff,
-    PromptSummary,
-    PromptVersion,
-    RegisterResult,
-    SyncResult,
-    VersionInfo,
-)
-
+# Nothing but the standard library's lightest at import: the cold ``load`` (``quick``)
+# prints through :func:`body`. ``typing`` itself would cost it ~3 ms.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any
+
     from ..checker import CheckReport
     from ..formats.lockfile import Lock, LockDrift
     from ..index import Finding
+    from ..models import (
+        AliasInfo,
+        AliasMove,
+        PromptDiff,
+        PromptSummary,
+        PromptVersion,
+        RegisterResult,
+        SyncResult,
+        VersionInfo,
+    )
     from ..review import PromptChange, Review
 
 
@@ -210,12 +213,17 @@ def loaded(prompt: PromptVersion, formatted: Any, as_json: bool) -> None:
     """After ``load``: the template or the formatted prompt, and nothing else."""
     if as_json:
         _json({**prompt.to_dict(), "formatted": formatted})
-        return
-    body = prompt.template if formatted is None else formatted
-    if isinstance(body, str):
-        sys.stdout.write(body if body.endswith("\n") else body + "\n")
     else:
-        _json(body)
+        body(prompt.template if formatted is None else formatted)
+
+
+def body(template: Any) -> None:
+    """A template or a formatted prompt, as ``load`` prints it: text as it is, chat
+    messages as JSON."""
+    if isinstance(template, str):
+        sys.stdout.write(template if template.endswith("\n") else template + "\n")
+    else:
+        _json(template)
 
 
 def version(v: PromptVersion, as_json: bool) -> None:

@@ -17,7 +17,8 @@ from ..errors import InvalidInput
 from ..formats.promptfile import PromptContent
 from ..formats.update import KEEP, PromptUpdate
 from . import views
-from .state import State, parse_pairs
+from .grammar import parse_pairs
+from .state import State
 
 
 def register(st: State, name: str, text: str | None, file: str | None,

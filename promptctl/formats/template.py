@@ -151,6 +151,16 @@ def to_single_brace(template: Template) -> Template:
     ]
 
 
+def split_variables(text: str) -> list[str]:
+    """``text`` cut at its variables: literal text and variable names, alternately, always
+    starting and ending with text (``"Hi {{ name }}!"`` gives ``["Hi ", "name", "!"]``).
+
+    Joining it with each name replaced by ``str()`` of its value is what
+    :func:`format_template` gives when every value is there.
+    """
+    return _VARIABLE.split(text) if "{{" in text else [text]
+
+
 def template_text(template: Template) -> str:
     """Return the template as one text, for search and diff.
 
