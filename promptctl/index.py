@@ -49,7 +49,9 @@ if TYPE_CHECKING:
     from .git import Repo
     from .git.history import Commit
 
-SCHEMA_VERSION = "4"
+# 5: a registry in a folder no longer takes another folder's records for its own, so its
+# numbers may differ from those a schema-4 index holds; every index is built anew once.
+SCHEMA_VERSION = "5"
 
 Progress = Callable[[int, int], None]
 """Called with (first-parent commits numbered, how many there are) while the index is
@@ -611,18 +613,28 @@ class _Numbering:
     # -- reading the commits ---------------------------------------------------------------
 
     def _valid(self, commit: Commit, found: list[VersionRecord]) -> list[VersionRecord]:
-        """The records ``found`` in ``commit`` that describe it: its own tree, a prompt's name."""
+        """The records ``found`` in ``commit`` that describe it: its own tree, a prompt's name,
+        this registry's folder."""
         valid = []
+        folder = self.index.prompts_dir.removesuffix("prompts/").rstrip("/")
         for record in found:
-            if record.tree != commit.tree:
-                continue  # copied, rebased, cherry-picked or squashed: not this content
+            if record.tree != commit.tree or record.folder not in (folder, ""):
+                continue  # copied, rebased, cherry-picked or squashed, or another registry's
             ok = self._addressable.get(record.name)
             if ok is None:
                 path = self.index.path_of(record.name)
                 ok = self._addressable[record.name] = self.index.name_of(path) == record.name
+            if ok and folder and not record.folder and not self._holds(commit.id, record):
+                continue  # written before records named their folder: another registry's
             if ok:
                 valid.append(record)
         return valid
+
+    def _holds(self, commit: str, record: VersionRecord) -> bool:
+        """Whether ``commit`` holds ``record``'s blob at this registry's path (one lookup:
+        only records from before folders were named need it, in a registry in a folder)."""
+        objects = self.index._repo.objects
+        return objects.entry_id(commit, self.index.path_of(record.name)) == record.blob
 
     def _brought_in(self, commit: str, seen: set[str]) -> list[str]:
         """The new commits a merge brings in from its other parents, parents first.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from . import journal
 from .errors import Conflict, PromptctlError
-from .formats.records import VersionRecord, with_record
+from .formats.records import VersionRecord, fits, with_record
 from .git.objects import blob_id
 from .git.refs import Head
 
@@ -73,21 +73,25 @@ def writable_head(repo: Repo) -> Head:
 def build_version(writer: Writer, parent: str | None, path: str, name: str, number: int,
                   data: bytes, note: str) -> Commit:
     """The commit that makes ``data`` version ``number`` of ``name`` on ``parent``, its
-    version record in the message (final on the registry branch, else a draft)."""
+    version record in the message (final on the registry branch, else a draft; none in
+    a folder a record cannot name, where the index numbers the commit by its change)."""
+    folder = path.removesuffix(f"prompts/{name}.yaml").rstrip("/")
     return build_commit(writer, parent, path, data, note,
-                        lambda blob, tree: VersionRecord(name, number, blob, tree, writer.final))
+                        lambda blob, tree: VersionRecord(name, number, blob, tree, writer.final,
+                                                         folder) if fits(folder) else None)
 
 
 def build_commit(writer: Writer, parent: str | None, path: str, data: bytes, message: str,
-                 record: Callable[[str, str], VersionRecord] | None = None) -> Commit:
+                 record: Callable[[str, str], VersionRecord | None] | None = None) -> Commit:
     """The commit of ``parent``'s tree with ``path`` holding ``data`` (on no branch yet);
     ``record`` makes its version record from the blob and tree ids."""
     objects = writer.repo.objects
     blob = objects.write("blob", data)
     base = objects.commit_tree(parent) if parent else None
     tree = objects.tree_with_file(base, path, blob)
-    if record is not None:
-        message = with_record(message, record(blob, tree))
+    made = record(blob, tree) if record is not None else None
+    if made is not None:
+        message = with_record(message, made)
     commit = writer.repo.commits.create(tree, (parent,) if parent else (), message,
                                         writer.author)
     objects.remember_path(commit, path, blob)  # read back at once: the index, the answer

@@ -202,11 +202,10 @@ def test_a_registry_in_a_folder_found_from_the_current_directory(
     shutil.copytree(monorepo / "team-a", monorepo / "team-b")
     git(monorepo, "add", "-A")
     git(monorepo, "commit", "-qm", "team-b")
-    for team in ("team-a", "team-b"):  # by hand: see the note on records in README Limits
-        (monorepo / team / "prompts" / "greet.yaml").write_text(
-            f"template: {team} {{{{ name }}}}\n")
-    git(monorepo, "add", "-A")
-    git(monorepo, "commit", "-qm", "greet in both")
+    for team in ("team-a", "team-b"):
+        monkeypatch.chdir(monorepo / team)
+        got = run("register", "greet", "-t", f"{team} {{{{ name }}}}", registry=False)
+        assert got[0] == 0, got
     for team in ("team-a", "team-b"):
         monkeypatch.chdir(monorepo / team / "prompts")
         args = ["load", "greet", "--var", "name=Ada"]

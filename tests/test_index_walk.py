@@ -18,11 +18,15 @@ from promptctl.formats.records import VersionRecord, format_record, split_record
 from .helpers import git
 
 _HEX = st.text("0123456789abcdef", min_size=40, max_size=40)
+_FOLDERS = st.one_of(st.just(""), st.text(st.characters(blacklist_categories=("Cs",)),
+                                           max_size=12).filter(records.fits))
+_RECORDS = st.builds(VersionRecord, st.from_regex(r"[a-z][a-z0-9/_-]{0,12}", fullmatch=True),
+                     st.integers(1, records.MAX_NUMBER), _HEX, _HEX, st.booleans(), _FOLDERS)
 _RECORD_LINES = st.builds(
-    lambda name, number, blob, tree, final: format_record(
-        VersionRecord(name, number, blob, tree, final)),
+    lambda name, number, blob, tree, final, folder: format_record(
+        VersionRecord(name, number, blob, tree, final, folder)),
     st.from_regex(r"[a-z][a-z0-9/_-]{0,12}", fullmatch=True),
-    st.integers(1, 10**10), _HEX, _HEX, st.booleans())
+    st.integers(1, 10**10), _HEX, _HEX, st.booleans(), _FOLDERS)
 _OTHER_LINES = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30).map(
     lambda text: text.replace("\n", " "))
 
@@ -34,12 +38,18 @@ def test_split_records_finds_what_the_record_pattern_finds_and_strips_it(
     found, note = split_records(message)
     pattern = records._LINE
     expected = [VersionRecord(m.group(2), int(m.group(3)), m.group(4), m.group(5),
-                              m.group(1) == records.FINAL_KEY)
+                              m.group(1) == records.FINAL_KEY, m.group(6) or "")
                 for m in pattern.finditer(message) if int(m.group(3)) <= records.MAX_NUMBER]
     assert found == expected
     assert note == pattern.sub("", message).strip()
     assert not any(line.startswith(records.FINAL_KEY) and re.fullmatch(pattern, line)
                    for line in note.splitlines())
+
+
+@given(_RECORDS, st.text(max_size=20).map(lambda text: text.replace("\n", " ")))
+def test_a_record_reads_back_as_written_folder_included(record: VersionRecord,
+                                                       note: str) -> None:
+    assert split_records(records.with_record(note, record)) == ([record], note.strip())
 
 
 def _commit(repo: Path, parents: list[str], content: str | None, when: int,

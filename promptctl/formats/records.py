@@ -13,6 +13,16 @@ so the record no longer counts and that commit is numbered like a hand edit. A r
 made on a branch other than the registry branch is a draft (``Promptctl-Draft:``): it
 says which file changed, but its number is provisional until the commit lands.
 
+A registry in a folder of its repository (a monorepo with a registry per team) names
+that folder last, so that another registry's prompt of the same name is never taken for
+its own::
+
+    Promptctl-Version: summarize 4 3b18e512… 9f2c… teams/support
+
+A record without a folder is a registry's at the repository's root (or was written
+before records named their folder: the index checks those against the commit's tree).
+A folder that does not fit on one line, or starts or ends with a space, gets no record.
+
 Records let the index number versions without diffing every commit, and keep a number
 once given: a merge whose first parent is not the registry branch's old tip cannot
 renumber a recorded version (see ``index``).
@@ -30,7 +40,8 @@ DRAFT_KEY = "Promptctl-Draft"
 MAX_NUMBER = 10**9
 
 _LINE = re.compile(
-    rf"^({FINAL_KEY}|{DRAFT_KEY}): (\S+) ([1-9][0-9]{{0,9}}) ([0-9a-f]{{40}}) ([0-9a-f]{{40}})$",
+    rf"^({FINAL_KEY}|{DRAFT_KEY}): (\S+) ([1-9][0-9]{{0,9}}) ([0-9a-f]{{40}}) ([0-9a-f]{{40}})"
+    r"(?: (\S(?:[^\n]*\S)?))?$",
     re.MULTILINE | re.ASCII,
 )
 
@@ -38,7 +49,8 @@ _LINE = re.compile(
 class VersionRecord(NamedTuple):
     """What one trailer says: ``name`` version ``number`` is ``blob`` in a commit of ``tree``.
 
-    ``final`` is false for a draft (made off the registry branch).
+    ``final`` is false for a draft (made off the registry branch); ``folder`` is the
+    registry's folder in the repository (``""``: its root).
     """
 
     name: str
@@ -46,12 +58,19 @@ class VersionRecord(NamedTuple):
     blob: str
     tree: str
     final: bool
+    folder: str = ""
+
+
+def fits(folder: str) -> bool:
+    """Whether a record can name ``folder`` (one line, no space at either end)."""
+    return "\n" not in folder and "\r" not in folder and folder == folder.strip()
 
 
 def format_record(record: VersionRecord) -> str:
     """The trailer line for ``record``."""
     key = FINAL_KEY if record.final else DRAFT_KEY
-    return f"{key}: {record.name} {record.number} {record.blob} {record.tree}"
+    folder = f" {record.folder}" if record.folder else ""
+    return f"{key}: {record.name} {record.number} {record.blob} {record.tree}{folder}"
 
 
 def with_record(note: str, record: VersionRecord) -> str:
@@ -83,6 +102,6 @@ def split_records(message: str) -> tuple[list[VersionRecord], str]:
         number = int(match.group(3))
         if number <= MAX_NUMBER:
             found.append(VersionRecord(match.group(2), number, match.group(4), match.group(5),
-                                       match.group(1) == FINAL_KEY))
+                                       match.group(1) == FINAL_KEY, match.group(6) or ""))
     kept.append(message[start:])
     return found, "".join(kept).strip()
