@@ -59,7 +59,7 @@ from .models import (
     SyncResult,
     VersionInfo,
 )
-from .snapshot import Snapshot, alias_ref, summarize
+from .snapshot import AliasGroups, Snapshot, alias_ref, summarize
 
 if TYPE_CHECKING:
     from .formats.config import RegistryConfig
@@ -128,7 +128,9 @@ class Registry:
         self._lock = threading.RLock()
         self._index: VersionIndex | None = None
         self._index_branch: str | None = None
-        self._memo: tuple[str | None, dict[tuple[str, str], VersionRow | None]] = (None, {})
+        self._memo: tuple[str | None, dict[tuple[str, str], VersionRow | None],
+                          dict[tuple[str, str], int | None]] = (None, {}, {})
+        self._alias_groups = AliasGroups()
         self._cache: OrderedDict[tuple[Any, ...], tuple[float, PromptVersion]] = OrderedDict()
         self._deepen_failure: str | None = None
         self._warned: set[str] = set()
@@ -238,17 +240,14 @@ class Registry:
         validate_name(name)
         with self._lock:
             snapshot = self._snapshot()
-            rows = snapshot.index.versions(name)
+            rows = snapshot.index.history_rows(name)
             if not rows:
                 raise snapshot.not_found(name)
             by_version: dict[int, list[str]] = {}
             for alias, number in snapshot.aliases(name).items():
                 by_version.setdefault(number, []).append(alias)
-            return [
-                VersionInfo(r.name, r.number, r.commit, r.author, r.email, r.timestamp, r.message,
-                            tuple(sorted(by_version.get(r.number, ()))))
-                for r in rows
-            ]
+            aliases = {number: tuple(sorted(names)) for number, names in by_version.items()}
+            return [VersionInfo(*row, aliases.get(row[1], ())) for row in rows]
 
     def list_prompts(self) -> list[PromptSummary]:
         """Every prompt with its newest version and aliases, sorted by name (committed
@@ -803,9 +802,9 @@ class Registry:
             self._deepen()
             index.refresh(head.commit, self._progress)
         if self._memo[0] != head.commit:
-            self._memo = (head.commit, {})
+            self._memo = (head.commit, {}, {})
         return Snapshot(self.repo.refs, self.repo.objects, index, head, prefix=self.prefix,
-                        memo=self._memo[1],
+                        memo=self._memo[1], numbers=self._memo[2], groups=self._alias_groups,
                         remote_url=self.remote.url if self.remote is not None else None,
                         stale=self.stale)
 

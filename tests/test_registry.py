@@ -267,6 +267,32 @@ def test_search_and_diff(registry: Registry) -> None:
     assert change.model_config_changes == {"temperature": (None, 0.5)}
 
 
+def test_one_registry_sees_aliases_moved_by_plain_git_between_searches(
+        registry: Registry, repo_path: Path) -> None:
+    """What a Registry keeps between reads (the alias tags grouped, the numbers their
+    commits made at a tip) follows every move, whoever makes it."""
+    for text in ("one\n", "two\n"):
+        registry.register_prompt("a", text, text)
+        registry.register_prompt("b", text, text)
+    registry.set_alias("a", "production", 1)
+
+    def aliases() -> dict[str, dict[str, int]]:
+        return {s.name: s.alias_versions for s in registry.search_prompts("")}
+
+    assert aliases() == {"a": {"production": 1}, "b": {}}
+    assert [v.aliases for v in registry.history("a")] == [("production",), ()]
+    commits = git(repo_path, "log", "--format=%H", "--reverse", "--", "prompts/b.yaml").split()
+    git(repo_path, "tag", "-a", "-m", "by hand", "prompts/b@production", commits[1])
+    git(repo_path, "tag", "-f", "-a", "-m", "by hand", "prompts/a@production", "HEAD")
+    assert aliases() == {"a": {"production": 2}, "b": {"production": 2}}
+    git(repo_path, "tag", "-f", "-a", "-m", "back", "prompts/b@production", commits[0])
+    git(repo_path, "pack-refs", "--all")
+    assert aliases() == {"a": {"production": 2}, "b": {"production": 1}}
+    assert [v.aliases for v in registry.history("b")] == [("production",), ()]
+    git(repo_path, "tag", "-d", "prompts/b@production")
+    assert aliases() == {"a": {"production": 2}, "b": {}}
+
+
 def test_chat_prompt(registry: Registry) -> None:
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "{{q}}"}]
     registry.register_prompt("chat", messages, "chat")
