@@ -45,7 +45,6 @@ from .formats.references import (
     validate_message,
     validate_name,
 )
-from .formats.update import PromptUpdate
 from .git import Repo
 from .index import Finding, Progress, VersionIndex
 from .location import CONFIG_FILE, given, is_remote, locate
@@ -64,6 +63,7 @@ from .snapshot import AliasGroups, Snapshot, alias_ref, summarize
 if TYPE_CHECKING:
     from .formats.config import RegistryConfig
     from .formats.lockfile import Lock, LockDrift
+    from .formats.update import PromptUpdate
     from .index import VersionRow
     from .models import AliasChange
     from .mutex import WriteMutex
@@ -648,7 +648,7 @@ class Registry:
                 message: str | None, push: bool, *, changes: bool = True) -> RegisterResult:
         """Commit ``content`` as ``name``'s next version inside a write (see ``writing``);
         ``changes``: say what changed from the newest version."""
-        from .formats.update import changed_fields
+        from .formats.update import PromptUpdate, changed_fields
         from .git.objects import blob_id
         from .writing import build_version, land, refuse_edits, user_copy
 
