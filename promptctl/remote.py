@@ -28,8 +28,6 @@ import fcntl
 import hashlib
 import math
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,6 +189,11 @@ class RemoteClone:
         return "at " + time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(stamp))
 
     def _clone(self) -> None:
+        # Imported here: alias moves of every registry read this module's ref names, and
+        # these two (with bz2, lzma and random under them) would cost each one ~3 ms.
+        import shutil
+        import tempfile
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Scratch folders of a clone killed half way: we hold the lock, so none is in use.
         for stale in self.path.parent.glob(f"{self.path.name}.tmp-*"):
