@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 
 from .git import files
 from .location import is_remote, locate
@@ -45,6 +46,7 @@ LIMIT = 32
 LARGEST = 64 << 10
 """Templates longer than this (characters) are not kept: reading the file stays cheap."""
 _FORMAT = 1
+_LARGEST_FILE = 16 << 20  # bytes: LIMIT entries of LARGEST characters, JSON-escaped
 _JOURNAL = "landing.json"  # a register was interrupted: the whole way warns about it
 
 
@@ -98,21 +100,28 @@ def keep(git_dir: str, common_dir: str, root: str, reference: str, state: list[A
         parts = [split_variables(message["content"]) for message in template]
     else:
         return  # not a chat template the whole way can format: let it say so each time
-    if len(json.dumps(template, default=str)) > LARGEST:
+    try:  # as --json prints it; a key JSON cannot hold (a date) keeps nothing
+        if len(json.dumps(template, default=str)) > LARGEST:
+            return
+        loads = _read(git_dir)
+        key = f"{root}\0{reference}"
+        loads.pop(key, None)
+        state = [*state, _config_stamp(common_dir)]
+        loads[key] = {"state": state, "tag": tag, "template": template, "parts": parts}
+        while len(loads) > LIMIT:
+            loads.pop(next(iter(loads)))
+        text = json.dumps({"format": _FORMAT, "loads": loads}, default=str)
+    except (TypeError, ValueError):
         return
     folder = os.path.join(git_dir, "promptctl")
-    loads = _read(git_dir)
-    key = f"{root}\0{reference}"
-    loads.pop(key, None)
-    state = [*state, _config_stamp(common_dir)]
-    loads[key] = {"state": state, "tag": tag, "template": template, "parts": parts}
-    while len(loads) > LIMIT:
-        loads.pop(next(iter(loads)))
     temporary = os.path.join(folder, f".{FILE}.{os.getpid()}")
     try:
         os.makedirs(folder, exist_ok=True)
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump({"format": _FORMAT, "loads": loads}, handle, default=str)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)  # left by a killed process of the same id
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
         os.replace(temporary, os.path.join(folder, FILE))  # readers see all of it or none
     except OSError:
         with contextlib.suppress(OSError):
@@ -144,9 +153,16 @@ def _config_stamp(common_dir: str) -> list[int]:
 
 
 def _read(git_dir: str) -> dict[str, Any]:
+    """The kept loads; none from anything but a regular file of a sane size (a link, a
+    FIFO or a huge file put there is ignored, never followed, waited on or read)."""
+    path = os.path.join(git_dir, "promptctl", FILE)
     try:
-        with open(os.path.join(git_dir, "promptctl", FILE), encoding="utf-8") as handle:
-            data = json.load(handle)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > _LARGEST_FILE:
+                return {}
+            data = json.loads(handle.read())
     except (OSError, ValueError):
         return {}
     loads = data.get("loads") if isinstance(data, dict) and data.get("format") == _FORMAT \

@@ -170,10 +170,32 @@ def test_a_broken_or_foreign_file_is_ignored_and_rewritten(
         assert prompts("load", "greet@production", "--var", "name=Ada") == (
             0, "Hello Ada!\n", "")
         assert json.loads(kept.read_text())["format"] == 1  # the whole way wrote it anew
+    elsewhere = kept.parent / "elsewhere.json"
+    elsewhere.write_text(good)
+    kept.unlink()
+    kept.symlink_to(elsewhere)  # a link is never followed: ignored, then replaced
+    assert _kept(prompts, "load", "greet@production", "--var", "name=Ada") is None
+    assert prompts("load", "greet@production", "--var", "name=Ada") == (0, "Hello Ada!\n", "")
+    assert not kept.is_symlink() and elsewhere.read_text() == good
+    kept.unlink()
+    os.mkfifo(kept)  # never waited on
+    assert _kept(prompts, "load", "greet@production", "--var", "name=Ada") is None
     kept.unlink()
     kept.mkdir()  # cannot be written: the load works all the same, and keeps nothing
     assert prompts("load", "greet@production", "--var", "name=Ada") == (0, "Hello Ada!\n", "")
     assert _kept(prompts, "load", "greet@production", "--var", "name=Ada") is None
+
+
+def test_a_template_json_cannot_hold_is_loaded_the_whole_way_each_time(
+        prompts: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    dated = tmp_path / "dated.yaml"
+    dated.write_text("template:\n  - role: user\n    content: On {{ day }}\n"
+                     "    2026-12-06: a date for a key\n")
+    assert prompts("register", "dated", "-f", str(dated))[0] == 0
+    for _ in range(2):
+        code, out, _ = _whole_way(prompts, monkeypatch, "load", "dated", "--var", "day=Monday")
+        assert code == 0 and json.loads(out)[0]["content"] == "On Monday"
+        assert _kept(prompts, "load", "dated", "--var", "day=Monday") is None
 
 
 def test_kept_loads_are_bounded(prompts: Run, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,7 +57,22 @@ def breaking(count: int) -> None:
 
 
 def _json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    try:
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    except TypeError:  # a key JSON cannot hold (YAML reads `2026-12-06:` as a date)
+        text = json.dumps(_text_keys(data), indent=2, ensure_ascii=False, default=str)
+    print(text)
+
+
+def _text_keys(data: Any) -> Any:
+    """``data`` with every mapping key JSON cannot hold made text, as ``default=str``
+    makes values (keys it can hold it writes itself: ``1``, ``true``)."""
+    if isinstance(data, dict):
+        return {k if k is None or isinstance(k, (str, int, float)) else str(k): _text_keys(v)
+                for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_text_keys(item) for item in data]
+    return data
 
 
 def _colour() -> bool:
