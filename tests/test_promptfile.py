@@ -811,3 +811,11 @@ def test_parse_never_raises_anything_but_invalid_prompt_file(text: str) -> None:
     else:
         assert find_problems(text, "x") == []
         assert isinstance(content.template, (str, list))
+
+
+def test_the_characters_a_literal_block_refuses_are_the_complement_of_those_it_holds() -> None:
+    held = re.compile("[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                      "\U00010000-\U0010ffff]")
+    refused = promptfile.not_literal_char()
+    assert [cp for cp in range(0x110000)
+            if bool(held.match(chr(cp))) == bool(refused.match(chr(cp)))] == []
