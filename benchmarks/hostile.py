@@ -825,12 +825,16 @@ class Reproducers:
         git(self.scratch, "clone", "-q", "--bare", str(self.template), str(bare))
         url = f"file://{bare}"
         first = run(["-r", url, "list"], self.scratch, env={"XDG_CACHE_HOME": str(cache)})
-        clones = list((cache / "promptctl").iterdir()) if (cache / "promptctl").exists() else []
-        stale = [Path(f"{c}.tmp-killed") for c in clones if not c.name.endswith(".lock")]
+        folder = cache / "promptctl"
+        # The clones, not their lock files (a directory lists them in no set order).
+        clones = [c for c in folder.iterdir() if not c.name.endswith(".lock")] \
+            if folder.exists() else []
+        stale = [Path(f"{c}.tmp-killed") for c in clones]
         for path in stale:
             path.mkdir()
             (path / "junk").write_bytes(b"x" * 1000)
-        shutil.rmtree(clones[0], ignore_errors=True) if clones else None
+        for clone in clones:  # as a first clone killed before its rename leaves it
+            shutil.rmtree(clone)
         again = run(["-r", url, "list"], self.scratch, env={"XDG_CACHE_HOME": str(cache)})
         left = [p for p in stale if p.exists()]
         self.expect("12", "a killed first clone's temporary folder is cleaned", first.code == 0

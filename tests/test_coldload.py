@@ -240,6 +240,27 @@ def test_a_registry_in_a_folder_found_from_the_current_directory(
     assert run("load", "greet", "--var", "name=Ada", registry=False) == (0, "team-b Ada\n", "")
 
 
+def test_a_linked_worktree_keeps_its_own_loads(prompts: Run, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worktree on another branch keeps its loads in its own git dir, against its own
+    HEAD; a commit on its branch, made from either side, is seen."""
+    repo, tree = prompts.repo, tmp_path / "wt"
+    first = git(repo, "log", "--format=%H", "--reverse", "--", "prompts/greet.yaml").split()[0]
+    git(repo, "worktree", "add", "-q", "-b", "side", str(tree), first)
+    load = ["--registry", str(tree), "load", "greet", "--var", "name=Ada"]
+    for _ in range(2):
+        assert prompts(*load, registry=False) == (0, "Hello Ada!\n", "")
+    assert quick.run(load)
+    assert prompts.capsys.readouterr().out == "Hello Ada!\n"
+    assert (repo / ".git" / "worktrees" / "wt" / "promptctl" / coldload.FILE).is_file()
+    _keep(prompts, monkeypatch, "greet")  # main's own, beside it
+    (tree / "prompts" / "greet.yaml").write_text("template: Yo {{ name }}\n")
+    git(tree, "commit", "-qam", "by hand on side")
+    assert not quick.run(load)
+    assert prompts(*load, registry=False) == (0, "Yo Ada\n", "")
+    assert _kept(prompts, "load", "greet") is not None  # main did not move
+
+
 def test_a_clone_loads_what_a_fetch_or_pull_brings(tmp_path: Path, run: Run,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Two plain clones of a bare remote: one moves the alias and registers, the other
