@@ -20,8 +20,8 @@ packed or fetched changes the tag's id or nothing at all. The file is a cache: a
 or foreign one is ignored (and rewritten by the next whole load), and it never holds
 more than :data:`LIMIT` entries of at most :data:`LARGEST` characters.
 
-This module imports nothing beyond ``os``, ``json`` and the light :mod:`location` and
-:mod:`git.files`; ``promptctl.registry`` imports it for :func:`keep`.
+This module imports nothing heavier than ``json`` (with ``re`` under it) and the light
+:mod:`location` and :mod:`git.files`; ``promptctl.registry`` imports it for :func:`keep`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ LARGEST = 64 << 10
 """Templates longer than this (characters) are not kept: reading the file stays cheap."""
 _FORMAT = 1
 _LARGEST_FILE = 16 << 20  # bytes: LIMIT entries of LARGEST characters, JSON-escaped
-_JOURNAL = "landing.json"  # a register was interrupted: the whole way warns about it
+_JOURNAL = "landing.json"  # journal.FILE_NAME (a register was interrupted: the whole way warns)
 
 
 def load(location: str | None, reference: str, values: dict[str, str]) -> Template | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from promptctl import coldload
+from promptctl import journal as landing
 from promptctl.cli import fast, quick
 
 from .helpers import Run, git
@@ -140,7 +141,7 @@ def test_a_landing_journal_or_a_changed_config_is_loaded_the_whole_way(
         prompts: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     repo = prompts.repo
     _keep(prompts, monkeypatch)
-    journal = repo / ".git" / "promptctl" / "landing.json"
+    journal = repo / ".git" / "promptctl" / landing.FILE_NAME
     journal.write_text("{}")
     assert _kept(prompts, "load", "greet@production", "--var", "name=Ada") is None
     journal.unlink()
