@@ -96,9 +96,14 @@ def parse_commit(oid: str, data: bytes) -> Commit | None:
     return Commit(oid, tree, tuple(parents), author, email, stamp, message)
 
 
-def _walk_entry(entry: bytes, names: dict[bytes, str]) -> Commit:
+def _walk_entry(entry: bytes, names: dict[bytes, str], ids: dict[bytes, str]) -> Commit:
     """One entry of :meth:`History.walk`'s output (without its end marker); ``names``
-    holds the author names and emails decoded so far."""
+    holds the author names and emails decoded so far, ``ids`` the parents named so far
+    whose own entry has not come yet.
+
+    A commit's id is the same string as its child's parent: git lists children first,
+    so a parent's id is decoded once and taken back from ``ids`` when its entry comes
+    (~9 MB of a 100,000-commit build, one string per commit where there were two)."""
     head = _ENTRY_HEAD.match(entry)
     fields = entry[head.end():].split(b"\0", 2) if head else ()
     if head is None or len(fields) != 3:
@@ -108,7 +113,13 @@ def _walk_entry(entry: bytes, names: dict[bytes, str]) -> Commit:
     for raw in (author, email):
         if raw not in names:
             names[raw] = raw.decode("utf-8", "replace")
-    return Commit(oid.decode(), tree.decode(), tuple(parents.decode().split()),
+    parent_ids = []
+    for parent in parents.split():
+        known = ids.get(parent)
+        if known is None:
+            known = ids[parent] = parent.decode()
+        parent_ids.append(known)
+    return Commit(ids.pop(oid, "") or oid.decode(), tree.decode(), tuple(parent_ids),
                   names[author], names[email], int(stamp) if stamp else 0,
                   message.decode("utf-8", "replace").strip())
 
@@ -138,12 +149,13 @@ class History:
                 *tips, *([f"^{since}"] if since else []), "--"]
         rest = b""
         names: dict[bytes, str] = {}  # a history has few authors: one string each
+        ids: dict[bytes, str] = {}  # parents not walked yet (see _walk_entry)
         with self._runner.stream(*_LOW_MEMORY, *args) as out:
             while chunk := out.read(_WALK_CHUNK):
                 entries = (rest + chunk).split(marker)
                 rest = entries.pop()  # the entry still being written
                 for entry in entries:
-                    yield _walk_entry(entry, names)
+                    yield _walk_entry(entry, names, ids)
         if rest.strip():
             raise GitError("rev-list", "unexpected output after the last commit")
 
