@@ -67,10 +67,10 @@ def locate(location: str | None) -> str:
             os.stat(folder)  # realpath() leaves a loop of links for the stat to report
         except (FileNotFoundError, NotADirectoryError):
             raise RegistryNotFound(folder) from None
-        except OSError as exc:  # a name too long, a loop of links
+        except (OSError, ValueError) as exc:  # too long, a loop of links, a NUL byte
             shown = location if len(location) <= 80 else f"{location[:60]}…({len(location)} chars)"
-            raise InvalidInput(f"cannot use {shown!r} as a registry folder: "
-                               f"{exc.strerror or exc}") from exc
+            why = getattr(exc, "strerror", None) or exc
+            raise InvalidInput(f"cannot use {shown!r} as a registry folder: {why}") from exc
         if not (os.path.isfile(os.path.join(folder, CONFIG_FILE))
                 or os.path.isdir(os.path.join(folder, "prompts"))):
             raise RegistryNotFound(folder)

@@ -451,3 +451,8 @@ def test_first_index_build_reports_progress(repo_path: Path) -> None:
     with Registry(repo_path, progress=lambda done, total: seen.append((done, total))) as reg:
         assert reg.load_prompt("s").version == 2
     assert seen and seen[-1] == (3, 3)  # promptctl.yaml's commit and two versions
+
+
+def test_a_registry_path_with_a_nul_byte_is_refused_in_one_line() -> None:
+    with pytest.raises(InvalidInput, match="cannot use 'a\\\\x00b' as a registry folder"):
+        Registry("a\0b")

@@ -50,12 +50,12 @@ class Repo:
     """A Git repository (or a linked worktree of one) seen from promptctl."""
 
     def __init__(self, root: Path, git_dir: Path, common_dir: Path) -> None:
+        from .objects import Objects  # here, not above: see the imports there
+        from .refs import Refs
+
         self.root = root
         self.git_dir = git_dir
         self.common_dir = common_dir
-        from .objects import Objects
-        from .refs import Refs
-
         self.refs = Refs(git_dir, common_dir)
         self.objects = Objects(root, common_dir)
 
