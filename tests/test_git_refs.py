@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from promptctl.git import Repo
+from promptctl.git import Repo, files
 from promptctl.git.refs import RefUpdates
 
 from .helpers import git
@@ -61,6 +61,7 @@ def test_refs_match_for_each_ref(repo: Path, names: list[str], packed: int,
     assert {n: r.target for n, r in ours.items()} == {n: t for n, (t, _) in theirs.items()}
     for name, ref in ours.items():
         assert found.refs.resolve(name) == git(repo, "rev-parse", name).strip()
+        assert files.resolve(str(repo / ".git"), name) == found.refs.resolve(name)
         commit = git(repo, "rev-parse", f"{name}^{{commit}}").strip()
         assert found.objects.peel(ref.target) == commit
         if ref.peeled is not None:  # from packed-refs' "^" lines
@@ -81,6 +82,12 @@ def test_head_symbolic_refs_and_linked_worktrees(repo: Path, tmp_path: Path) -> 
     assert linked.refs.head().ref == "refs/heads/side"
     assert linked.refs.head().commit == git(repo, "rev-parse", "HEAD~1").strip()
     assert linked.refs.resolve("refs/heads/main") == found.refs.resolve("refs/heads/main")
+    found_files = files.find_repository(str(tmp_path / "wt"))
+    assert found_files is not None
+    root, git_dir, common = found_files
+    assert (root, Path(common)) == (str(tmp_path / "wt"), (repo / ".git").resolve())
+    assert files.head(git_dir) == ("refs/heads/side", None)
+    assert files.resolve(common, "HEAD") == git(repo, "rev-parse", "HEAD").strip()
     git(repo, "checkout", "-q", "--detach")
     assert Repo.find(repo).refs.head().ref is None  # type: ignore[union-attr]
 
