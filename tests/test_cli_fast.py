@@ -221,6 +221,7 @@ TYPER_WRITES = [
     ["--push", "register", "greet", "-t", "x"],
     ["alias", "set", "greet", "production"],
     ["alias", "set", "greet", "production", "x"],
+    ["alias", "set", "greet", "production", "9" * 5000],  # an int() past Python's limit
     ["alias", "set", "greet", "production", "+1"],
     ["alias", "set", "greet", "production", "1", "extra"],
     ["alias", "-m", "x", "set", "greet", "production", "1"],

@@ -130,7 +130,7 @@ def parse(args: Sequence[str], environ: Mapping[str, str]) -> Call | None:
     least, most = _ARGUMENTS.get(command, (1, 1))
     if not least <= len(positional) <= most:
         return None
-    if command == "alias set" and not (positional[2].isascii() and positional[2].isdigit()):
+    if command == "alias set" and not _small_number(positional[2]):
         return None  # VERSION: what click's int conversion makes of the rest is its own
     if not all(is_pair(pair) for option in _PAIRS for pair in values.get(option, [])):
         return None  # the error is Typer's (a usage error, after the registry is opened)
@@ -141,6 +141,12 @@ def parse(args: Sequence[str], environ: Mapping[str, str]) -> Call | None:
             return None
     return Call(command, registry or environ.get(REGISTRY_ENV) or None, as_json,
                 tuple(positional), values, frozenset(flags))
+
+
+def _small_number(text: str) -> bool:
+    """Digits that ``int()`` takes at once: no version has more than ten (a 5,000-digit
+    one would pass Python's limit on converting text to int, an internal error)."""
+    return text.isascii() and text.isdigit() and len(text) <= 10
 
 
 def _unreadable(path: str) -> bool:
