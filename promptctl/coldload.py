@@ -71,6 +71,9 @@ def load(location: str | None, reference: str, values: dict[str, str]) -> Templa
             return None
         template: Template = entry["template"]
         parts = entry["parts"]
+        if not (isinstance(template, str) or (isinstance(template, list)
+                and all(isinstance(message, dict) for message in template))):
+            return None  # not what keep() writes
         if not values:
             return template
         texts = [parts] if isinstance(template, str) else parts

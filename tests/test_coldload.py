@@ -11,8 +11,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from promptctl import coldload
 from promptctl import journal as landing
@@ -197,6 +200,39 @@ def test_a_template_json_cannot_hold_is_loaded_the_whole_way_each_time(
         code, out, _ = _whole_way(prompts, monkeypatch, "load", "dated", "--var", "day=Monday")
         assert code == 0 and json.loads(out)[0]["content"] == "On Monday"
         assert _kept(prompts, "load", "dated", "--var", "day=Monday") is None
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture])
+@given(entry=st.fixed_dictionaries({"template": _JSON, "parts": _JSON},
+                                   optional={"state": _JSON, "tag": _JSON}),
+       values=st.dictionaries(st.sampled_from(["name", "x", ""]), st.text(max_size=4),
+                              max_size=2))
+def test_any_kept_entry_gives_an_answer_or_none_never_an_error(
+        prompts: Run, monkeypatch: pytest.MonkeyPatch, entry: dict[str, Any],
+        values: dict[str, str]) -> None:
+    """Whatever a kept entry holds, the cold load answers with text or messages, or
+    leaves the command line to the whole way; it never raises."""
+    kept = prompts.repo / ".git" / "promptctl" / coldload.FILE
+    if not kept.exists():
+        _keep(prompts, monkeypatch)
+    data = json.loads(kept.read_text())
+    key = next(iter(data["loads"]))
+    real = data["loads"][key]
+    entry.setdefault("state", real["state"])  # mostly a state that still holds
+    entry.setdefault("tag", real["tag"])
+    data["loads"][key] = entry
+    kept.write_text(json.dumps(data))
+    answer = coldload.load(str(prompts.repo), key.split("\0", 1)[1], values)
+    assert answer is None or isinstance(answer, str) or (
+        isinstance(answer, list) and all(isinstance(message, dict) for message in answer))
 
 
 def test_kept_loads_are_bounded(prompts: Run, monkeypatch: pytest.MonkeyPatch) -> None:
