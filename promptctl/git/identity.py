@@ -21,6 +21,7 @@ import contextlib
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -40,7 +41,6 @@ _ENV_WORDS = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
               "PREFIX")
 _DATE = re.compile(r"@([0-9]+) ([+-])([0-9]{2})([0-9]{2})")
 _FALSE = ("false", "no", "off", "0", "")
-_TZ_SEEN = [os.environ.get("TZ")]  # what Python's clock last read its time zone from
 
 
 @dataclass
@@ -241,15 +241,29 @@ class Identity:
 
     def now(self) -> tuple[int, str]:
         """Seconds since the epoch and the local UTC offset (``+HHMM``), as git stamps them."""
-        tz = os.environ.get("TZ")
-        if tz != _TZ_SEEN[0]:  # git reads TZ at each start; Python once unless told
-            _TZ_SEEN[0] = tz
-            time.tzset()
-        now = int(time.time())
+        # git reads TZ at each start, Python only when told. Told every time (~1 µs): a
+        # note of the TZ last seen went stale when other code called tzset() itself.
+        time.tzset()
+        now = _seconds()
         offset = int(time.localtime(now).tm_gmtoff / 60)  # git truncates toward zero
         sign = "-" if offset < 0 else "+"
         offset = abs(offset)
         return now, f"{sign}{offset // 60:02d}{offset % 60:02d}"
+
+
+# Linux's CLOCK_REALTIME_COARSE (Python names no constant for it): what time(), and so
+# git, reads there.
+_COARSE_CLOCK = 5 if sys.platform.startswith("linux") else None
+
+
+def _seconds() -> int:
+    """Now, in whole seconds, as git reads it: through time(), which on Linux reads the
+    coarse clock. For a few milliseconds after each second it still gives the one before,
+    where time.time() gives the next, and a commit made then would differ from git's."""
+    if _COARSE_CLOCK is not None:
+        with contextlib.suppress(OSError):
+            return int(time.clock_gettime(_COARSE_CLOCK))
+    return int(time.time())
 
 
 def _plain_date(value: str) -> str | None:
