@@ -79,3 +79,35 @@ def test_a_record_from_before_folders_were_named_is_checked_against_the_tree(
     assert _history(mono, "team-a", "greet") == [(1, "old")]
     with Registry(mono / "team-b") as reg:
         assert reg.list_prompts() == []
+
+
+def test_two_teams_in_two_clones_keep_their_numbers_through_pull_and_push(
+        mono: Path, run: Run, tmp_path: Path) -> None:
+    """Each team registers `greet` in its own folder from its own clone; plain `git pull`
+    (rebase, then merge) and `git push` between their commands; both clones, and a fresh
+    one, number each folder's prompt apart."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(mono), str(remote))
+    a, b = tmp_path / "a", tmp_path / "b"
+    for clone in (a, b):
+        git(tmp_path, "clone", "-q", str(remote), str(clone))
+
+    def register(clone: Path, team: str, text: str) -> None:
+        code, _, err = run("--registry", str(clone / team), "register", "greet", "-t", text,
+                           registry=False)
+        assert code == 0, err
+
+    register(a, "team-a", "a1")
+    git(a, "push", "-q", "origin", "main")
+    register(b, "team-b", "b1")
+    git(b, "pull", "-q", "--rebase")
+    git(b, "push", "-q", "origin", "main")
+    register(a, "team-a", "a2")
+    git(a, "pull", "-q", "--no-rebase", "--no-edit")  # a merge commit this time
+    git(a, "push", "-q", "origin", "main")
+    git(b, "pull", "-q", "--rebase")
+    fresh = tmp_path / "fresh"
+    git(tmp_path, "clone", "-q", str(remote), str(fresh))
+    for clone in (a, b, fresh):
+        assert _history(clone, "team-a", "greet") == [(1, "a1"), (2, "a2")]
+        assert _history(clone, "team-b", "greet") == [(1, "b1")]
