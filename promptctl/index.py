@@ -134,6 +134,8 @@ class VersionIndex:
         self._repo = repo
         self._summarize = summarize
         self.prompts_dir = f"{prefix}prompts/"
+        self.folder = prefix.rstrip("/")
+        """The registry's folder in the repository (``""`` at its root), as records name it."""
         key = hashlib.sha1(f"{prefix}\0{branch or 'HEAD'}".encode()).hexdigest()[:16]
         self._path = repo.common_dir / "promptctl" / f"index-{key}.sqlite"
         self._tip: str | None = None
@@ -624,7 +626,7 @@ class _Numbering:
         """The records ``found`` in ``commit`` that describe it: its own tree, a prompt's name,
         this registry's folder."""
         valid = []
-        folder = self.index.prompts_dir.removesuffix("prompts/").rstrip("/")
+        folder = self.index.folder
         for record in found:
             if record.tree != commit.tree or record.folder not in (folder, ""):
                 continue  # copied, rebased, cherry-picked or squashed, or another registry's

@@ -75,7 +75,7 @@ def build_version(writer: Writer, parent: str | None, path: str, name: str, numb
     """The commit that makes ``data`` version ``number`` of ``name`` on ``parent``, its
     version record in the message (final on the registry branch, else a draft; none in
     a folder a record cannot name, where the index numbers the commit by its change)."""
-    folder = path.removesuffix(f"prompts/{name}.yaml").rstrip("/")
+    folder = writer.snapshot.index.folder
     return build_commit(writer, parent, path, data, note,
                         lambda blob, tree: VersionRecord(name, number, blob, tree, writer.final,
                                                          folder) if fits(folder) else None)
