@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from .errors import (
     Conflict,
@@ -871,14 +871,18 @@ class Registry:
         return prompt
 
     def _search(self, filter_string: str | None) -> list[PromptSummary]:
-        from .formats.search_filter import parse_filter
+        from .formats.search_filter import parse_filter, reads_aliases
 
         predicate = parse_filter(filter_string or "")
         with self._lock:
             snapshot = self._snapshot()
-            alias_refs = snapshot.alias_refs_by_name()
-            matched = [row for row in snapshot.index.latest_rows()
-                       if predicate(_Record(row, alias_refs.get(row.name, {})))]
+            rows = snapshot.index.latest_rows()
+            if reads_aliases(filter_string or ""):
+                alias_refs = snapshot.alias_refs_by_name()
+                matched = [row for row in rows
+                           if predicate(_Record(row, alias_refs.get(row.name, {})))]
+            else:  # a row has every other field a filter reads
+                matched = [row for row in rows if predicate(cast(Any, row))]
             aliases = snapshot.aliases_of((row.name for row in matched),
                                           {(row.name, row.commit): row.number for row in matched})
             return [PromptSummary(row.name, row.number, row.commit, row.description, row.tags,
@@ -965,10 +969,9 @@ class Registry:
 class _Record:
     """What a search predicate reads: a newest-version row plus its alias names."""
 
-    __slots__ = ("aliases", "description", "model_config", "name", "refs", "tags", "template_text")
+    __slots__ = ("aliases", "description", "model_config", "name", "tags", "template_text")
 
     def __init__(self, row: Any, aliases: dict[str, Any]) -> None:
-        self.refs = aliases
         self.name = row.name
         self.tags = row.tags
         self.model_config = row.model_config

@@ -293,6 +293,41 @@ def test_one_registry_sees_aliases_moved_by_plain_git_between_searches(
     assert aliases() == {"a": {"production": 2}, "b": {}}
 
 
+def test_search_shows_the_aliases_list_shows_whether_tags_are_loose_or_packed(
+        registry: Registry, repo_path: Path) -> None:
+    """A search whose filter tests no alias reads only the matched prompts' alias tags,
+    packed ones from a kept grouping and loose ones file by file: with plain git moving,
+    packing and deleting tags between searches, it must show what ``list`` shows."""
+    names = ["a", "team/b", "team/c", "z"]
+    for name in names:
+        for text in ("one\n", "two\n"):
+            registry.register_prompt(name, text, text, tags={"team": "t" if name != "z" else "u"})
+        registry.set_alias(name, "production", 1)
+    registry.set_alias("team/b", "staging", 2)
+
+    def check() -> dict[str, dict[str, int]]:
+        listed = {s.name: s.alias_versions for s in registry.list_prompts()}
+        found = {s.name: s.alias_versions for s in registry.search_prompts("tags.team = 't'")}
+        assert found == {name: listed[name] for name in ("a", "team/b", "team/c")}
+        by_alias = {s.name: s.alias_versions
+                    for s in registry.search_prompts("alias = 'production'")}
+        assert by_alias == {n: v for n, v in listed.items() if "production" in v}
+        return found
+
+    assert check()["team/b"] == {"production": 1, "staging": 2}
+    git(repo_path, "pack-refs", "--all")
+    assert check()["team/b"] == {"production": 1, "staging": 2}
+    git(repo_path, "tag", "-f", "-a", "-m", "by hand", "prompts/team/b@production", "HEAD~4")
+    git(repo_path, "tag", "-d", "prompts/team/b@staging")
+    assert check()["team/b"] == {"production": 2}
+    registry.set_alias("a", "canary", 2)  # loose, beside the packed production
+    assert check()["a"] == {"production": 1, "canary": 2}
+    git(repo_path, "tag", "-d", "prompts/a@production")
+    git(repo_path, "pack-refs", "--all")
+    assert check()["a"] == {"canary": 2}
+    assert check()["team/c"] == {"production": 1}
+
+
 def test_chat_prompt(registry: Registry) -> None:
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "{{q}}"}]
     registry.register_prompt("chat", messages, "chat")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -12,7 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from promptctl.errors import EXIT_USAGE, InvalidFilter
-from promptctl.formats.search_filter import MAX_DEPTH, SearchRecord, parse_filter
+from promptctl.formats.search_filter import (
+    MAX_DEPTH,
+    SearchRecord,
+    parse_filter,
+    reads_aliases,
+)
 
 
 @dataclass(frozen=True)
@@ -514,3 +519,37 @@ def test_parse_raises_only_invalid_filter_and_predicates_return_bool(text: str) 
         return
     for record in SAMPLE_RECORDS:
         assert isinstance(predicate(record), bool)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("alias = 'production'", True),
+    ("tags.team = 'a' OR NOT alias LIKE 'p%'", True),
+    ("(alias != 'x')", True),
+    ("tags.team = 'a'", False),
+    ("tags.alias = 'alias'", False),  # a key and a value named alias test no alias
+    ("model_config.alias > 1 AND name = \"alias\"", False),
+    ("", False),
+    ("tags.team = 'unterminated", True),  # left to parse_filter to refuse
+])
+def test_reads_aliases(text: str, expected: bool) -> None:
+    assert reads_aliases(text) is expected
+
+
+CONDITIONS = st.lists(st.sampled_from([
+    "alias = 'production'", "alias LIKE 'c%'", "NOT alias = 'p'", "tags.team = 'support'",
+    "name LIKE '%'", "tags.alias = 'x'", "description = 'alias'"]), min_size=1, max_size=4)
+
+
+@given(st.one_of(FILTER_TEXT, CONDITIONS.map(" OR ".join), CONDITIONS.map(" AND ".join)),
+       st.frozensets(st.sampled_from(["production", "canary", "p", ""])))
+def test_a_filter_that_reads_no_alias_does_not_depend_on_aliases(
+        text: str, aliases: frozenset[str]) -> None:
+    """A search skips reading aliases for such a filter: it must not need them."""
+    try:
+        predicate = parse_filter(text)
+    except InvalidFilter:
+        return
+    if reads_aliases(text):
+        return
+    for record in SAMPLE_RECORDS:
+        assert predicate(replace(record, aliases=aliases)) == predicate(record)

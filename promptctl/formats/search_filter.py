@@ -46,7 +46,7 @@ from typing import Any, Protocol
 
 from ..errors import InvalidFilter
 
-__all__ = ["Predicate", "SearchRecord", "parse_filter"]
+__all__ = ["Predicate", "SearchRecord", "parse_filter", "reads_aliases"]
 
 
 class SearchRecord(Protocol):
@@ -116,6 +116,22 @@ def parse_filter(text: str) -> Predicate:
     if not text.strip():
         return _always
     return _Parser(text).parse()
+
+
+def reads_aliases(text: str) -> bool:
+    """Whether the filter ``text`` tests ``alias``: if not, a search reads the aliases
+    of the prompts it matched only, not every prompt's. True for a filter that does not
+    lex (:func:`parse_filter` refuses it)."""
+    lexer = _Lexer(text)
+    try:
+        token = lexer.next()
+        while token.kind != "end":
+            if token.kind == "word" and token.key is None and token.text == "alias":
+                return True
+            token = lexer.next()
+    except InvalidFilter:
+        return True
+    return False
 
 
 # -- tokens ---------------------------------------------------------------------------------

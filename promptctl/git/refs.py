@@ -19,7 +19,7 @@ import stat
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -96,7 +96,7 @@ class Refs:
         loose = self._read_loose(refname)
         if loose is not None:
             return loose
-        packed = self._packed(refname).get(refname)
+        packed = self.packed(refname).get(refname)
         return packed.target if packed else None
 
     def symbolic(self, refname: str) -> str | None:
@@ -109,7 +109,14 @@ class Refs:
 
     def refs(self, prefix: str) -> dict[str, Ref]:
         """Every ref whose name starts with ``prefix``, loose ones overriding packed ones."""
-        found = self._packed(prefix)
+        found = dict(self.packed(prefix))
+        found.update(self.loose(prefix))
+        return found
+
+    def loose(self, prefix: str, keep: Callable[[str], bool] | None = None) -> dict[str, Ref]:
+        """The loose refs whose names start with ``prefix``; with ``keep``, only those whose
+        name it accepts are read (a search reads the tags of the prompts it found)."""
+        found: dict[str, Ref] = {}
         folder, _, stem = prefix.rpartition("/")
         root = str(self.common_dir)
         # os.scandir on plain strings: a registry grown by promptctl has thousands of loose
@@ -127,7 +134,7 @@ class Refs:
                 name = f"{rel}/{entry.name}"
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((entry.path, name, ""))
-                else:
+                elif keep is None or keep(name):
                     target = self._read_loose(name)
                     if target is not None:
                         found[name] = Ref(name, target)
@@ -139,14 +146,15 @@ class Refs:
             return self.resolve(text[4:].strip())
         return text
 
-    def _packed(self, prefix: str) -> dict[str, Ref]:
-        """The packed refs whose names start with ``prefix``.
+    def packed(self, prefix: str) -> dict[str, Ref]:
+        """The packed refs whose names start with ``prefix``, not to be changed: the same
+        dict while the file is unchanged.
 
         The file is sorted, so they stand together: one ``find`` locates the block and
         only its lines are parsed. With tens of thousands of aliases, parsing the whole
         file (~15 ms) would be most of a cold ``load``; finding the block is ~0.2 ms.
         A block once parsed is kept until the file changes (a search reads all 20,000
-        aliases of a large registry each time). Returns a copy the caller may extend.
+        aliases of a large registry each time).
         """
         text = self._packed_text()
         cached = self._packed_blocks.get(prefix)
@@ -154,7 +162,7 @@ class Refs:
             if len(self._packed_blocks) >= 4096:
                 self._packed_blocks.clear()
             cached = self._packed_blocks[prefix] = _parse_packed(text, prefix)
-        return dict(cached)
+        return cached
 
     def _packed_text(self) -> str:
         # Read once per change of the file: the stat costs microseconds.
