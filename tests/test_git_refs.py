@@ -117,3 +117,20 @@ def test_a_registry_grown_by_promptctl_keeps_its_alias_tags_packed(repo_path: Pa
         assert sum(1 for _ in tags.iterdir()) <= 256  # packed as they piled up
         assert len(git(repo_path, "tag", "-l", "prompts/*").split()) == 300
         assert reg.load_prompt("s@a299", cache_ttl_seconds=0).version == 1
+
+
+@pytest.mark.parametrize("tmpfile", [True, False])
+def test_git_errors_go_to_a_file_that_leaves_nothing_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmpfile: bool) -> None:
+    """The long-lived update-ref writes its errors to an unnamed file in the repository:
+    nothing is left there, with or without ``O_TMPFILE``."""
+    from promptctl.git.refs import _unnamed_file
+
+    if not tmpfile:
+        monkeypatch.delattr("os.O_TMPFILE", raising=False)
+    with _unnamed_file(str(tmp_path)) as errors:
+        assert list(tmp_path.iterdir()) == []
+        errors.write(b"fatal: words\n")
+        errors.seek(0)
+        assert errors.read() == b"fatal: words\n"
+    assert list(tmp_path.iterdir()) == []

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from ..errors import Conflict, GitError, PromptctlError, RefLocked
 from . import files
@@ -220,7 +220,8 @@ class RefUpdates:
                     self._session.close()
                     self._session = None
                 with contextlib.suppress(PromptctlError):  # the move itself says what failed
-                    self._session = _Session(self._runner, self._identity.key())
+                    self._session = _Session(self._runner, self._identity.key(),
+                                             self._refs.common_dir)
 
     def apply(self, changes: Sequence[RefUpdate], reason: str) -> None:
         """Apply ``(refname, new, old)`` changes in one all-or-nothing transaction.
@@ -272,7 +273,7 @@ class RefUpdates:
                 session.close()
                 session = self._session = None
             if session is None:
-                session = self._session = _Session(self._runner, key)
+                session = self._session = _Session(self._runner, key, self._refs.common_dir)
             try:
                 if session.run(lines):
                     return True
@@ -446,12 +447,17 @@ def _head_target(git_dir: Path) -> str | None:
 class _Session:
     """One long-lived ``git update-ref --stdin``, a transaction at a time."""
 
-    def __init__(self, runner: Runner, key: object) -> None:
+    def __init__(self, runner: Runner, key: object, folder: Path) -> None:
         self.key = key
-        import tempfile  # here: a load never moves a ref, and tempfile costs it ~4 ms
-
-        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the session
-        self._proc = runner.start("update-ref", "--stdin", stderr=self._errors)
+        try:
+            self._errors = _unnamed_file(str(folder))
+        except OSError as exc:  # a read-only or full repository: git could not write either
+            raise GitError("update-ref", exc.strerror or str(exc)) from exc
+        try:
+            self._proc = runner.start("update-ref", "--stdin", stderr=self._errors)
+        except BaseException:
+            self._errors.close()
+            raise
 
     def alive(self) -> bool:
         """True while the process runs."""
@@ -495,6 +501,28 @@ class _Session:
         if proc.stdout is not None:
             proc.stdout.close()
         self._errors.close()
+
+
+def _unnamed_file(folder: str) -> IO[bytes]:
+    """A file in ``folder`` that no other process can open, for a long-lived git's stderr
+    (``tempfile`` would cost a write command ~3 ms of imports): ``O_TMPFILE`` where the
+    file system has it, else a file created and unlinked at once."""
+    flags = os.O_RDWR | os.O_CLOEXEC
+    if hasattr(os, "O_TMPFILE"):
+        with contextlib.suppress(OSError):
+            return os.fdopen(os.open(folder, flags | os.O_TMPFILE, 0o600), "w+b")
+    while True:
+        path = os.path.join(folder, f"promptctl-stderr-{os.urandom(8).hex()}")
+        try:
+            fd = os.open(path, flags | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            os.unlink(path)
+        except OSError:
+            os.close(fd)
+            raise
+        return os.fdopen(fd, "w+b")
 
 
 # A packed ref and the peeled line that may follow it.
