@@ -16,8 +16,7 @@ history as everyone else, before the two logs are merged by the next move.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import journal
 from .alias_moves import read_moves
@@ -41,8 +40,7 @@ if TYPE_CHECKING:
     from .writing import Writer
 
 
-@dataclass(frozen=True)
-class Move:
+class Move(NamedTuple):
     """One alias move asked for: ``target`` ``None`` deletes the alias."""
 
     name: str
@@ -102,8 +100,7 @@ def move_alias(writer: Writer, move: Move, *, push: bool) -> LeaseLost | None:
     return None
 
 
-@dataclass(frozen=True)
-class Unrecorded:
+class Unrecorded(NamedTuple):
     """An alias whose tag points elsewhere than its last alias-log record says: moved
     (by a killed move, or by hand) with no record. ``recorded`` and ``actual`` are
     (commit, version) pairs, ``(None, None)`` for no tag; ``record`` is the exact

@@ -36,7 +36,6 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -107,8 +106,7 @@ class LatestRow(NamedTuple):
     problem: str | None
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """Something the last rebuild found wrong with the numbering: ``kind`` is ``renumbered``
     (a number now names other content) or ``clash`` (two records claim one number)."""
 
@@ -490,15 +488,17 @@ class VersionIndex:
         return [Finding(*row) for row in rows]
 
 
-@dataclass
 class _Plan:
     """What a walk decided: rows to add, the newest version of each prompt it touched
     (``None``: deleted), findings, and whether the stored rows are replaced."""
 
-    rebuild: bool = False
-    rows: list[VersionRow] = field(default_factory=list)
-    latest: dict[str, VersionRow | None] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
+    __slots__ = ("findings", "latest", "rebuild", "rows")
+
+    def __init__(self, *, rebuild: bool) -> None:
+        self.rebuild = rebuild
+        self.rows: list[VersionRow] = []
+        self.latest: dict[str, VersionRow | None] = {}
+        self.findings: list[Finding] = []
 
 
 class _Numbering:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import GitError
 
@@ -36,8 +36,7 @@ def exists(git_dir: Path) -> bool:
     return os.path.lexists(journal_path(git_dir))
 
 
-@dataclass(frozen=True)
-class Landing:
+class Landing(NamedTuple):
     """One landing in progress: ``branch`` moves from ``parent`` to ``commit``; ``path``
     goes from ``old_blob`` (``None``: absent) to ``new_blob`` in the file, from
     ``old_entry`` to ``(mode, new_blob)`` in the index. ``pid`` made the temporary file."""
@@ -55,7 +54,7 @@ class Landing:
 
 def begin(git_dir: Path, landing: Landing) -> None:
     """Write the journal of ``landing``, whole (temporary name, then rename)."""
-    _write(journal_path(git_dir), asdict(landing))
+    _write(journal_path(git_dir), landing._asdict())
 
 
 def _write(target: Path, data: dict[str, object]) -> None:
@@ -98,8 +97,7 @@ def read(git_dir: Path) -> Landing | None:
 MOVE_FILE_NAME = "alias-move.json"
 
 
-@dataclass(frozen=True)
-class AliasMove:
+class AliasMove(NamedTuple):
     """One alias move in progress: tag ``ref`` goes from ``old`` to ``new`` (tag object
     ids; ``None``: absent) in the same transaction that appends ``record`` (the alias-log
     message) to the log, written by ``author``. Git renames the transaction's lock files
@@ -121,7 +119,7 @@ def move_path(git_dir: Path) -> Path:
 
 def begin_move(git_dir: Path, move: AliasMove) -> None:
     """Write the journal of an alias move, whole."""
-    _write(move_path(git_dir), asdict(move))
+    _write(move_path(git_dir), move._asdict())
 
 
 def end_move(git_dir: Path) -> None:

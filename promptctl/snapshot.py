@@ -15,8 +15,7 @@ commit that did not change the prompt): it loads exactly the content it was set 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import (
     AliasNotFound,
@@ -48,8 +47,7 @@ def alias_ref(name: str, alias: str) -> str:
     return f"{ALIAS_REF_PREFIX}{name}@{alias}"
 
 
-@dataclass(frozen=True)
-class AliasState:
+class AliasState(NamedTuple):
     """One alias tag of a prompt and what it resolves to: ``row`` is its version, or
     ``None`` with ``problem`` saying why it has none."""
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import journal
 from .errors import Conflict, PromptctlError
@@ -31,8 +30,7 @@ if TYPE_CHECKING:
     from .snapshot import Snapshot
 
 
-@dataclass(frozen=True)
-class Writer:
+class Writer(NamedTuple):
     """What a write needs, read inside the write mutex: the repository, the snapshot of
     the branch it writes to, who writes, and the registry branch (``None``: this one)."""
 
@@ -48,8 +46,7 @@ class Writer:
         return self.registry_branch is None or head == self.registry_branch
 
 
-@dataclass(frozen=True)
-class Commit:
+class Commit(NamedTuple):
     """A version commit built on ``parent`` (not on any branch yet)."""
 
     commit: str
@@ -98,8 +95,7 @@ def build_commit(writer: Writer, parent: str | None, path: str, data: bytes, mes
     return Commit(commit, parent, path, data, blob)
 
 
-@dataclass(frozen=True)
-class UserCopy:
+class UserCopy(NamedTuple):
     """The user's copy of a path before a write: its file and its index entry, and the
     blob id of the file when that blob is known to be stored already (``stored``)."""
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeAlias, overload
+from typing import Any, NamedTuple, TypeAlias, overload
 
 from ..errors import InvalidInput, MissingVariables
 
@@ -40,8 +39,7 @@ _NOT_A_NAME = re.compile(r"(?<!\{)\{\{[ \t]*([A-Za-z0-9_][A-Za-z0-9_.\- ]*?)[ \t
 _MISSING: Any = object()
 
 
-@dataclass(frozen=True)
-class NearVariable:
+class NearVariable(NamedTuple):
     """Text that looks like a variable but stays literal: ``text`` as written, and a hint."""
 
     text: str

@@ -18,7 +18,6 @@ import re
 import subprocess
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -56,8 +55,7 @@ class Commit(NamedTuple):
     message: str
 
 
-@dataclass(frozen=True)
-class FileChange:
+class FileChange(NamedTuple):
     """One file that differs between two commits (paths relative to the repo root).
 
     ``status`` is ``A``, ``D``, ``M``, ``T`` or ``R`` (a rename: ``old_path`` became

@@ -20,7 +20,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple
 
@@ -38,8 +37,7 @@ RefUpdate = tuple[str, str | None, str | None]
 """A ref change: ``(refname, new or None to delete, old or None if it must be absent)``."""
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):
     """Where HEAD is: ``ref`` is ``None`` when detached, ``commit`` ``None`` when unborn."""
 
     ref: str | None
