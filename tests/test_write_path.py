@@ -439,3 +439,60 @@ def test_a_prefetched_identity_is_not_used_once_the_config_changed(
     repo.identity.prefetch()  # known now: nothing started
     assert repo.identity._pending is None
     repo.close()
+
+
+# -- keeping a grown registry packed -------------------------------------------------------
+
+
+def _unreachable_blobs_in_17(repo: Path, count: int) -> None:
+    """``count`` loose blobs no ref reaches, all in ``objects/17``: the folder from which
+    git estimates how many loose objects there are."""
+    import hashlib
+    import zlib
+
+    folder = repo / ".git" / "objects" / "17"
+    folder.mkdir(exist_ok=True)
+    made = i = 0
+    while made < count:
+        data = f"filler {i}\n".encode()
+        i += 1
+        raw = b"blob %d\0" % len(data) + data
+        oid = hashlib.sha1(raw).hexdigest()
+        if oid.startswith("17"):
+            (folder / oid[2:]).write_bytes(zlib.compress(raw))
+            made += 1
+
+
+def _packs(repo: Path) -> set[str]:
+    return {p.name for p in (repo / ".git" / "objects" / "pack").glob("*.pack")}
+
+
+@pytest.mark.parametrize(("loose", "gc_auto"), [
+    (26, None), (27, None), (28, None), (29, None), (27, "6913"), (28, "6913"),
+    (2, "500"), (3, "500"), (40, "0"), (40, "-1"),
+])
+def test_a_write_runs_gc_auto_exactly_when_git_would(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loose: int, gc_auto: str | None) -> None:
+    """After a write, promptctl runs ``git gc --auto`` when git's own estimate of the
+    loose objects is over ``gc.auto``, and not otherwise (a gc with nothing to do costs a
+    write ~2 ms): judged against git itself, which packs the reachable loose objects when
+    it finds too many."""
+    copies = []
+    for who in ("promptctl", "git"):
+        path = tmp_path / who
+        with Registry.init(path) as reg:
+            reg.register_prompt("s", "one\n", "v1")
+        if gc_auto is not None:
+            git(path, "config", "gc.auto", gc_auto)
+        _unreachable_blobs_in_17(path, loose)
+        copies.append((path, _packs(path)))
+    (ours, before), (theirs, before_git) = copies
+    trace = tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    with Registry(ours) as reg:
+        reg.set_alias("s", "production", 1)  # a write: promptctl decides
+    monkeypatch.delenv("GIT_TRACE")
+    git(theirs, "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet")  # git decides
+    git_packed = _packs(theirs) != before_git
+    assert ("built-in: git gc --auto" in trace.read_text()) is git_packed
+    assert (_packs(ours) != before) is git_packed
