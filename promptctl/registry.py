@@ -642,7 +642,7 @@ class Registry:
             head = writable_head(self.repo)
             snapshot = self._snapshot(head)
             yield Writer(self.repo, snapshot, who, _registry_branch(self.repo, head.ref))
-            self.repo.keep_packed(self.repo.identity.profile(who).config)
+            self.repo.keep_packed(lambda: self.repo.identity.profile(who).config)
 
     def _commit(self, writer: Writer, name: str, content: PromptContent | PromptUpdate,
                 message: str | None, push: bool, *, changes: bool = True) -> RegisterResult:

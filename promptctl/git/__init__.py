@@ -31,7 +31,7 @@ from . import files
 # not use never are (~4 ms of every cold load). ``typing`` itself would cost ~3 ms.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     from .commits import Commits
@@ -112,19 +112,22 @@ class Repo:
         if "identity" in self.__dict__:
             self.identity.close()
 
-    def keep_packed(self, config: Mapping[str, str | None]) -> None:
+    def keep_packed(self, config: Callable[[], Mapping[str, str | None]]) -> None:
         """After a write: pack loose refs and objects once they pile up, as git's own
         ``gc --auto`` does after a commit (promptctl's writes bypass ``git commit``).
 
         Loose alias tags are read one file each, so a registry grown by promptctl would
-        slow down until someone ran ``git gc``. ``config`` is git's (``git var -l``), for
-        ``gc.auto``. Cheap when there is nothing to do: one folder listing each. Best
-        effort: a failure here changes nothing.
+        slow down until someone ran ``git gc``. ``config`` gives git's configuration
+        (``git var -l``), for ``gc.auto``. Cheap when there is nothing to do: one folder
+        listing each. Best effort: a failure here changes nothing and is not reported
+        (the write itself landed).
         """
+        from ..errors import PromptctlError
+
         try:
             loose_tags = len(_listing(os.path.join(self.common_dir, "refs", "tags", "prompts")))
             gc_due = self._gc_due(config)
-        except OSError:
+        except (OSError, PromptctlError):
             return
         if loose_tags > _LOOSE_TAGS:
             self.runner.try_run("pack-refs", "--all")
@@ -132,19 +135,21 @@ class Repo:
             # Not detached: a gc left running after the command would surprise more.
             self.runner.try_run("-c", "gc.autoDetach=false", "gc", "--auto", "--quiet")
 
-    def _gc_due(self, config: Mapping[str, str | None]) -> bool:
+    def _gc_due(self, config: Callable[[], Mapping[str, str | None]]) -> bool:
         """Whether ``git gc --auto`` would find too many loose objects, judged as git
         judges it: more than ``gc.auto`` / 256 (rounded up) objects in ``objects/17``.
         One more or less than git's count would start a gc that does nothing on every
         write until that folder gains or loses an object (~2 ms each)."""
+        names = _listing(os.path.join(self.common_dir, "objects", "17"))
+        loose = sum(1 for name in names if len(name) == 38 and not name.strip(_HEX))
+        if not loose:
+            return False  # whatever gc.auto says (a packed registry: no need to ask)
         try:
-            threshold = int(config.get("gc.auto") or _GC_AUTO)
+            threshold = int(config().get("gc.auto") or _GC_AUTO)
         except ValueError:
             threshold = _GC_AUTO  # git itself refuses such a value
         if threshold <= 0:
             return False  # gc.auto=0: the user turned it off
-        names = _listing(os.path.join(self.common_dir, "objects", "17"))
-        loose = sum(1 for name in names if len(name) == 38 and not name.strip(_HEX))
         return loose > -(-threshold // 256)
 
     # -- the parts that run git, made on first use -----------------------------------------
