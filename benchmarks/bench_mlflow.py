@@ -162,11 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-reps", type=int, default=50)
     parser.add_argument("--fast-samples", type=int, default=50)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds to wait between building and measuring (run.py's)")
     args = parser.parse_args(argv)
     if not os.environ.get("MLFLOW_TRACKING_URI"):
         raise SystemExit("set MLFLOW_TRACKING_URI (e.g. sqlite:////tmp/x/mlflow.db)")
     spec = generate.Spec(args.prompts, args.versions, args.deep)
     build_seconds = build(spec)
+    if args.settle > 0:  # as run.py waits after building promptctl's registries
+        os.sync()
+        time.sleep(args.settle)
     figures = Workload(spec, args.reps, args.write_reps, args.fast_samples, args.batch).run()
     info = {"mlflow": mlflow.__version__, "python": platform.python_version(),
             "build_seconds": build_seconds,

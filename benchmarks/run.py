@@ -59,6 +59,22 @@ SHAPES = {"packed": "packed", "grown": "grown (loose)"}
 """The promptctl registry shapes, by key, with their column titles."""
 
 
+# Seconds to wait after building a registry and before measuring it. Growing one through
+# promptctl makes ~8,000 writes in ~35 s (objects, refs, packs written and removed); for
+# about 45 s after, this machine's writes run slower: alias moves on a just-grown registry
+# took 3.1-3.3 ms in the benchmark's workload, and 1.8 ms after 45 s idle (and on a copy).
+# Users' registries are not measured straight after such a burst; every side waits alike.
+SETTLE_SECONDS = 60.0
+
+
+def settle(settings: Settings, what: str) -> None:
+    """Let the machine finish what building ``what`` left it doing (see SETTLE_SECONDS)."""
+    if settings.settle > 0:
+        log(f"{what}: letting the machine settle for {settings.settle:g} s")
+        os.sync()
+        time.sleep(settings.settle)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Sizes and repetition counts for one run."""
@@ -74,6 +90,7 @@ class Settings:
     cli_reps: int = 10
     build_reps: int = 3
     packed_cache: Path | None = None
+    settle: float = SETTLE_SECONDS
 
     def child_args(self) -> list[str]:
         """The repetition options both workload children take."""
@@ -320,6 +337,7 @@ def run_promptctl(settings: Settings, workdir: Path) -> dict[str, Side]:
                               else build_grown(spec, registry, env))
         side.info["shape"] = shape_of(registry)
         log(f"{shape}: {describe_shape(side.info['shape'])}")
+        settle(settings, shape)
         measure_shape(side, shape, registry, settings, env, workdir)
         sides[shape] = side
     return sides
@@ -443,7 +461,8 @@ def run_mlflow(settings: Settings, workdir: Path, python: str) -> Side:
     report, side.memory["workload"] = run_child(
         [python, str(HERE / "bench_mlflow.py"), "--json-out", str(report_file),
          "--prompts", str(spec.prompts), "--versions", str(spec.versions),
-         "--deep", str(spec.deep), *settings.child_args()], env, report_file)
+         "--deep", str(spec.deep), "--settle", str(settings.settle),
+         *settings.child_args()], env, report_file)
     side.times.update(stats_of(report))
     side.info.update(report["info"])
     args = ", ".join(f"{k}={json.dumps(v)}" for k, v in generate.VARIABLES.items())
@@ -819,6 +838,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "alias set (default 10)")
     parser.add_argument("--build-reps", type=int,
                         help="first index builds (default 3; 1 past 20,000 commits)")
+    parser.add_argument("--settle", type=float,
+                        help="seconds to wait after building each registry before measuring "
+                             f"it (default {SETTLE_SECONDS:g}; --quick: 0)")
     parser.add_argument("--out", type=Path, help="write the Markdown report here")
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     parser.add_argument("--workdir", type=Path, help="keep the registries here (must not exist)")
@@ -844,11 +866,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
         return Settings(spec, grown_spec, mlflow_spec, reps=args.reps or 20, write_reps=10,
                         fast_samples=10, batch=100, cold_reps=args.cold_reps or 3,
                         cli_reps=args.cli_reps or 2, build_reps=1,
-                        packed_cache=args.packed_cache)
+                        packed_cache=args.packed_cache,
+                        settle=args.settle if args.settle is not None else 0.0)
     return Settings(spec, grown_spec, mlflow_spec, reps=args.reps or 200,
                     cold_reps=args.cold_reps or 20, cli_reps=args.cli_reps or 10,
                     build_reps=args.build_reps or (3 if spec.commits <= 20_000 else 1),
-                    packed_cache=args.packed_cache)
+                    packed_cache=args.packed_cache,
+                    settle=SETTLE_SECONDS if args.settle is None else args.settle)
 
 
 METHOD_NOTES = [
