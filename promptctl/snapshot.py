@@ -89,23 +89,23 @@ class AliasGroups:
         wanted = set(names)
         found = {name: dict(self._packed_grouped[name]) for name in wanted
                  if name in self._packed_grouped}
-        loose = refs.loose(ALIAS_REF_PREFIX, lambda refname: _prompt_of(refname) in wanted)
+        loose = refs.loose(ALIAS_REF_PREFIX, lambda refname: _split(refname)[0] in wanted)
         for name, tags in _grouped(loose).items():
             found.setdefault(name, {}).update(tags)
         return found
 
 
-def _prompt_of(refname: str) -> str:
-    """The prompt an alias tag's name names (``""`` for a tag that is none of ours)."""
+def _split(refname: str) -> tuple[str, str]:
+    """An alias tag's name as ``(prompt, alias)``; ``("", "")`` for a tag none of ours."""
     name, _, alias = refname[len(ALIAS_REF_PREFIX):].rpartition("@")
-    return name if "/" not in alias else ""
+    return (name, alias) if name and "/" not in alias else ("", "")
 
 
 def _grouped(refs: Mapping[str, Ref]) -> dict[str, dict[str, Ref]]:
     grouped: dict[str, dict[str, Ref]] = {}
     for refname, ref in refs.items():
-        name, _, alias = refname[len(ALIAS_REF_PREFIX):].rpartition("@")
-        if name and "/" not in alias:
+        name, alias = _split(refname)
+        if name:
             grouped.setdefault(name, {})[alias] = ref
     return grouped
 
