@@ -876,6 +876,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 METHOD_NOTES = [
+    ("After building each registry, MLflow's too, the run waits `--settle` seconds (60 by "
+     "default) before measuring it: writes on a just-grown registry ran slower for ~45 s."),
     "Cached load and format are timed in batches (one sample = the mean of a batch).",
     ("Whole-process figures run from spawn to exit after untimed warm-up runs (so the OS "
      "file cache is warm); peak RSS is what wait4 reports for each command on the warm-up "
