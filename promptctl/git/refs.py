@@ -261,7 +261,7 @@ class RefUpdates:
         if self._identity is None or self._no_session:
             return False
         profile = self._identity.profile()
-        head = _head_target(self._refs.git_dir)
+        head, _ = files.head(str(self._refs.git_dir))
         if any(self._logged(name, profile, head) for name in refnames):
             return False
         key = profile.key
@@ -356,7 +356,7 @@ class RefUpdates:
                 message = _reflog_message(reason)
                 line = f"{old} {new} {who}{chr(9) if message else ''}{message}\n".encode()
                 logs = [(common, refname)] if self._logs(refname, mode, common) else []
-                if _head_target(git_dir) == refname and self._logs("HEAD", mode, git_dir):
+                if files.head(str(git_dir))[0] == refname and self._logs("HEAD", mode, git_dir):
                     logs.append((git_dir, "HEAD"))
                 for folder, name in logs:
                     log = f"{folder}/logs/{name}"
@@ -432,14 +432,6 @@ def _reflog_message(reason: str) -> str:
         was_space = space
         out.append(" " if space else char)
     return "".join(out).rstrip(" ")
-
-
-def _head_target(git_dir: Path) -> str | None:
-    try:
-        text = (git_dir / "HEAD").read_text(errors="replace").strip()
-    except OSError:
-        return None
-    return text[4:].strip() if text.startswith("ref:") else None
 
 
 class _Session:
