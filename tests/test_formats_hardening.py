@@ -43,7 +43,6 @@ from promptctl.formats.lockfile import (
     read_lock,
 )
 from promptctl.formats.promptfile import (
-    CHAT_ROLES,
     PromptContent,
     encode_prompt,
     find_problems,
@@ -61,6 +60,7 @@ from promptctl.formats.references import (
     validate_alias,
     validate_name,
 )
+from promptctl.formats.schema import CHAT_ROLES
 from promptctl.formats.search_filter import parse_filter
 from promptctl.formats.template import (
     find_near_variables,

@@ -13,15 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promptctl.errors import InvalidInput, InvalidPromptFile
-from promptctl.formats import promptfile
+from promptctl.formats import promptfile, schema
 from promptctl.formats.promptfile import (
-    MODEL_CONFIG_FIELDS,
     PromptContent,
     dump_prompt,
     find_problems,
     parse_prompt,
     validate_content,
 )
+from promptctl.formats.schema import MODEL_CONFIG_FIELDS
 
 EXAMPLE = """\
 description: Summarize a support ticket
@@ -721,7 +721,7 @@ TEXT_TEMPLATE = TEXT.filter(lambda text: bool(text.strip()))
 MESSAGE = st.fixed_dictionaries(
     {
         # Other roles are refused when written (test_formats_hardening covers them).
-        "role": st.sampled_from(promptfile.CHAT_ROLES),
+        "role": st.sampled_from(schema.CHAT_ROLES),
         "content": TEXT,
     },
     optional={"name": TEXT, "meta": EXTRA},

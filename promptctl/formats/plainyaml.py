@@ -1,0 +1,141 @@
+"""The plain form of a prompt file, read without a YAML library.
+
+Nearly every prompt file is in the form promptctl writes::
+
+    description: Summarize a support ticket
+    model_config:
+      model_name: gpt-4o-mini
+      temperature: 0.2
+    template: |
+      Summarize the ticket below in {{ num_sentences }} sentences.
+
+top-level keys, each holding a plain value, a mapping of plain values one level in, or a
+literal block (``|``, ``|-``, ``|+``). In that form a file means to YAML exactly what
+:func:`read` makes of it. Anything else is left to YAML (``read`` returns ``None``):
+quotes, flow style, comments, anchors, tags, lists, a block with an indentation
+indicator, a value YAML could take for something other than text (``yes``, ``1.10``,
+``2024-01-01``, ``~``), a character YAML refuses or reads as a line break.
+
+Why: PyYAML costs a cold ``promptctl load`` ~10 ms to import, more than the load itself
+(its reader compiles a large regular expression at import). The tests hold ``read`` to
+YAML's own answer on generated and mutated files.
+"""
+
+from __future__ import annotations
+
+import re
+
+TYPE_CHECKING = False  # typing itself costs a cold load ~2 ms
+if TYPE_CHECKING:
+    from typing import Any
+
+MOST_KEYS = 1000
+"""Keys read at most; a file with more is left to YAML, which bounds what it builds."""
+
+# A key, then ":" and either the end of the line or one space and a value.
+_ENTRY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?: (.+))?")
+# Plain text: a letter first (no number, date, null or indicator starts with one), then
+# no ":" (a mapping), "#" (a comment) or tab, and no space at the end (YAML drops it).
+_TEXT = re.compile(r"[A-Za-z](?:[^:#\t]*[^:#\t ])?")
+_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
+_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})\.[0-9]{1,17}")
+# Words YAML 1.1 reads as booleans or null (PyYAML's resolver), whatever else they look like.
+_WORDS = frozenset(["yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false",
+                    "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null",
+                    "NULL"])
+_NO = object()
+
+
+def read(text: str) -> dict[str, Any] | None:
+    """The mapping YAML reads from ``text`` when it is in the plain form, else ``None``."""
+    # Every character printable (which leaves out control characters, the byte order
+    # mark and "\r", NEL, LS and PS, which YAML reads as line breaks), tabs and "\n" aside.
+    if not text.endswith("\n") or not text.replace("\n", "").replace("\t", "").isprintable():
+        return None
+    lines = text.split("\n")
+    lines.pop()  # what follows the last line break: nothing
+    if lines and lines[-1] == "...":
+        lines.pop()  # the end of the document, which YAML writes after a kept block's end
+    data: dict[str, Any] = {}
+    keys = 0
+    at = 0
+    while at < len(lines):
+        entry = _key_and_value(lines[at])
+        if entry is None or entry[0] in data:
+            return None  # a duplicate key is YAML's to refuse, with its message
+        key, value = entry
+        at += 1
+        if value is None:
+            found, at = _mapping(lines, at)
+            if not found:  # None: not plain; empty: null to YAML
+                return None
+            keys += len(found)
+        elif value in ("|", "|-", "|+"):
+            found, at = _block(lines, at, value[1:])
+        else:
+            found = _scalar(value)
+        keys += 1
+        if found is _NO or keys > MOST_KEYS:
+            return None
+        data[key] = found
+    return data or None  # an empty document is null to YAML
+
+
+def _key_and_value(line: str) -> tuple[str, str | None] | None:
+    match = _ENTRY.fullmatch(line)
+    if match is None or match.group(1) in _WORDS:
+        return None
+    return match.group(1), match.group(2)
+
+
+def _scalar(value: str) -> Any:
+    """A plain value as YAML reads it: text, a whole number, a decimal or a boolean."""
+    if _TEXT.fullmatch(value):
+        if value in _WORDS:
+            return value == "true" if value in ("true", "false") else _NO
+        return value
+    if _INT.fullmatch(value):
+        return int(value)
+    if _FLOAT.fullmatch(value):
+        return float(value)
+    return _NO
+
+
+def _mapping(lines: list[str], at: int) -> tuple[dict[str, Any] | None, int]:
+    """The mapping of plain values indented two spaces from line ``at``, and where it ends."""
+    found: dict[str, Any] = {}
+    while at < len(lines) and lines[at].startswith(" "):
+        line = lines[at]
+        entry = _key_and_value(line[2:]) if line.startswith("  ") else None
+        if entry is None or entry[1] is None or entry[0] in found:
+            return None, at
+        value = _scalar(entry[1])
+        if value is _NO:
+            return None, at
+        found[entry[0]] = value
+        at += 1
+    return found, at
+
+
+def _block(lines: list[str], at: int, chomping: str) -> tuple[Any, int]:
+    """The literal block from line ``at`` (indented two spaces, its first line not
+    empty), chomped as ``chomping`` says ("": clip, "-": strip, "+": keep)."""
+    if at == len(lines) or not lines[at].startswith("  ") or lines[at][2:3] in ("", " ", "\t"):
+        return _NO, at  # YAML would work the indentation out another way
+    content: list[str] = []
+    while at < len(lines):
+        line = lines[at]
+        if line.startswith("  "):
+            content.append(line[2:])
+        elif not line.strip(" "):
+            content.append("")  # an empty line, however few spaces it has
+        else:
+            break
+        at += 1
+    last = len(content)
+    while not content[last - 1]:
+        last -= 1
+    text = "\n".join(content[:last])
+    if chomping == "-":
+        return text, at
+    return text + "\n" * (1 + (len(content) - last if chomping == "+" else 0)), at
