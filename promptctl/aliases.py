@@ -28,9 +28,9 @@ from .errors import (
     ProtectedAlias,
 )
 from .formats.aliaslog import ALIAS_LOG_REF, encode_move
+from .formats.references import ALIAS_REF_PREFIX, alias_ref
 from .models import AliasMove
 from .remote import REMOTE_LOG
-from .snapshot import ALIAS_REF_PREFIX, alias_ref
 
 if TYPE_CHECKING:
     from .git import Repo

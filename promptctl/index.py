@@ -32,14 +32,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import coldload
+from . import coldload, indexfile
 from .errors import Conflict, InvalidName, PromptctlError, ShallowHistory
 from .formats.records import VersionRecord, split_records
 from .formats.references import validate_name
@@ -48,9 +47,6 @@ if TYPE_CHECKING:
     from .git import Repo
     from .git.history import Commit
 
-# 5: a registry in a folder no longer takes another folder's records for its own, so its
-# numbers may differ from those a schema-4 index holds; every index is built anew once.
-SCHEMA_VERSION = "5"
 
 Progress = Callable[[int, int], None]
 """Called with (first-parent commits numbered, how many there are) while the index is
@@ -134,8 +130,7 @@ class VersionIndex:
         self.prompts_dir = f"{prefix}prompts/"
         self.folder = prefix.rstrip("/")
         """The registry's folder in the repository (``""`` at its root), as records name it."""
-        key = hashlib.sha1(f"{prefix}\0{branch or 'HEAD'}".encode()).hexdigest()[:16]
-        self._path = repo.common_dir / "promptctl" / f"index-{key}.sqlite"
+        self._path = Path(indexfile.path(str(repo.common_dir), prefix, branch))
         self._tip: str | None = None
         self._latest_cache: list[LatestRow] | None = None
         self._db = self._open()
@@ -166,13 +161,13 @@ class VersionIndex:
                 # refresh. An fsync cost a register ~2 ms.
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.executescript(_SCHEMA)
-                if _meta(db, "schema") != SCHEMA_VERSION:
+                if _meta(db, "schema") != indexfile.SCHEMA_VERSION:
                     db.executescript("DELETE FROM meta; DELETE FROM versions; "
                                      "DELETE FROM latest; DELETE FROM findings; "
                                      # Kept before schema 4; lookups by name suffice.
                                      "DROP INDEX IF EXISTS versions_by_commit; "
                                      "DROP INDEX IF EXISTS versions_by_blob;")
-                    db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                    db.execute("INSERT INTO meta VALUES ('schema', ?)", (indexfile.SCHEMA_VERSION,))
                 # A truncated or overwritten file fails here; not a count(*), which reads
                 # every row (5 ms of each command at 100,000 versions). A page spoilt
                 # further in is met by a read, which resets the index (``_reading``).
@@ -184,7 +179,7 @@ class VersionIndex:
                     self._discard_file()
         db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         db.executescript(_SCHEMA)
-        db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        db.execute("INSERT INTO meta VALUES ('schema', ?)", (indexfile.SCHEMA_VERSION,))
         return db
 
     def _discard_file(self) -> None:

@@ -38,6 +38,7 @@ from .formats import promptfile
 from .formats.promptfile import PromptContent
 from .formats.references import (
     PromptRef,
+    alias_ref,
     parse_author,
     parse_ref,
     parse_version_spec,
@@ -45,7 +46,7 @@ from .formats.references import (
     validate_message,
     validate_name,
 )
-from .git import Repo
+from .git import Repo, files
 from .index import Finding, Progress, VersionIndex
 from .location import CONFIG_FILE, given, is_remote, locate
 from .models import (
@@ -58,7 +59,7 @@ from .models import (
     SyncResult,
     VersionInfo,
 )
-from .snapshot import AliasGroups, Snapshot, alias_ref, summarize
+from .snapshot import AliasGroups, Snapshot, summarize
 
 if TYPE_CHECKING:
     from .formats.config import RegistryConfig
@@ -75,10 +76,6 @@ if TYPE_CHECKING:
 DEFAULT_CACHE_TTL = 60.0
 CACHE_SIZE = 1024
 _CONFIG_TEXT = "# promptctl registry: prompts live in prompts/<name>.yaml\nversion: 1\n"
-# What `git fetch` must bring for aliases to stay current: moved tags are force-updated
-# (plain fetch keeps a moved tag where it was), the alias log is fetched at all.
-GIT_FETCH_REFSPECS = ("+refs/tags/prompts/*:refs/tags/prompts/*",
-                      "+refs/promptctl/*:refs/remotes/origin/promptctl/*")
 
 
 class Registry:
@@ -96,7 +93,7 @@ class Registry:
     ``deepened_from``; when it cannot, reads raise ``ShallowHistory`` saying how to fix it.
 
     In a clone with an ``origin``, the Registry once configures ``git fetch`` to bring
-    moved aliases and the alias log (``GIT_FETCH_REFSPECS``), and says so in ``notes``.
+    moved aliases and the alias log (``git.files.FETCH_REFSPECS``), and says so in ``notes``.
 
     ``keep_loads``: keep each load's result for the next process's cold load (see
     ``coldload``); the command line's ``load`` does.
@@ -539,7 +536,7 @@ class Registry:
                                    f"(git remote add {REMOTE} URL)")
             branch = writer.snapshot.head.ref
             before = self._alias_versions(writer.snapshot)
-            specs = [*GIT_FETCH_REFSPECS]
+            specs = [*files.FETCH_REFSPECS]
             if branch is not None:
                 specs.append(f"+{branch}:{tracking_ref(branch)}")
             self.repo.remotes.fetch(REMOTE, specs)
@@ -932,14 +929,10 @@ class Registry:
 
     def _configure_fetch(self) -> None:
         """Once per clone: make plain ``git fetch`` bring moved aliases and the alias log."""
-        try:
-            config = (self.repo.common_dir / "config").read_text(errors="replace")
-        except OSError:
-            return
-        if '[remote "origin"]' not in config or GIT_FETCH_REFSPECS[0] in config:
+        if not files.fetch_unconfigured(str(self.repo.common_dir)):
             return
         try:
-            for spec in GIT_FETCH_REFSPECS:
+            for spec in files.FETCH_REFSPECS:
                 self.repo.runner.run("config", "--add", "remote.origin.fetch", spec)
         except (GitError, Conflict):
             return  # a read-only clone: reads work, plain fetches just stay as they were

@@ -27,7 +27,7 @@ from .errors import (
 )
 from .formats import promptfile
 from .formats import template as tmpl
-from .formats.references import PromptRef
+from .formats.references import ALIAS_REF_PREFIX, PromptRef
 from .git.objects import Objects
 from .git.refs import Head, Ref, Refs
 from .index import VersionIndex, VersionRow
@@ -38,14 +38,6 @@ if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping
 
     from .formats.config import RegistryConfig
-
-ALIAS_REF_PREFIX = "refs/tags/prompts/"
-
-
-def alias_ref(name: str, alias: str) -> str:
-    """The tag that holds ``alias`` of prompt ``name``."""
-    return f"{ALIAS_REF_PREFIX}{name}@{alias}"
-
 
 class AliasState(NamedTuple):
     """One alias tag of a prompt and what it resolves to: ``row`` is its version, or

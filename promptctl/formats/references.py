@@ -12,7 +12,7 @@ An author is ``'Name <email>'``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import InvalidInput, InvalidName, InvalidReference
 
@@ -22,6 +22,8 @@ MAX_VERSION = 10**9
 """The highest version number a reference may name: more commits than any repository has."""
 LATEST = "latest"
 URI_SCHEME = "prompts:/"
+ALIAS_REF_PREFIX = "refs/tags/prompts/"
+"""Where alias tags live: ``refs/tags/prompts/<name>@<alias>``."""
 
 _SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 _ALIAS = re.compile(r"[A-Za-z0-9_-]+")
@@ -89,11 +91,11 @@ def validate_alias(alias: str) -> str:
     return alias
 
 
-@dataclass(frozen=True)
-class PromptRef:
+class PromptRef(NamedTuple):
     """A parsed reference: a name and at most one of ``version`` or ``alias``.
 
-    Both ``None`` means the newest version (``latest``).
+    Both ``None`` means the newest version (``latest``). A named tuple, not a dataclass:
+    the cold ``promptctl load`` parses one, and ``dataclasses`` costs it ~6 ms to import.
     """
 
     name: str
@@ -109,6 +111,11 @@ class PromptRef:
         if self.version is not None:
             return f"{self.name}/{self.version}"
         return f"{self.name}@{self.alias or LATEST}"
+
+
+def alias_ref(name: str, alias: str) -> str:
+    """The tag that holds ``alias`` of prompt ``name``."""
+    return f"{ALIAS_REF_PREFIX}{name}@{alias}"
 
 
 def parse_ref(text: str) -> PromptRef:

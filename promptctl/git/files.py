@@ -79,6 +79,23 @@ def resolve(common_dir: str, refname: str, depth: int = 0) -> str | None:
     return loose
 
 
+FETCH_REFSPECS = ("+refs/tags/prompts/*:refs/tags/prompts/*",
+                  "+refs/promptctl/*:refs/remotes/origin/promptctl/*")
+"""What ``git fetch`` must bring for aliases to stay current: moved tags are force-updated
+(plain fetch keeps a moved tag where it was), the alias log is fetched at all."""
+
+
+def fetch_unconfigured(common_dir: str) -> bool:
+    """True when the repository has an ``origin`` whose fetch does not bring
+    :data:`FETCH_REFSPECS` yet (a ``Registry`` adds them, once per clone)."""
+    try:
+        with open(os.path.join(common_dir, "config"), "rb") as handle:
+            config = handle.read()
+    except OSError:
+        return False  # an unreadable config: nothing can be configured there either
+    return b'[remote "origin"]' in config and FETCH_REFSPECS[0].encode() not in config
+
+
 def _common_dir(git_dir: str) -> str:
     named = _read_text(os.path.join(git_dir, "commondir"))
     return os.path.realpath(os.path.join(git_dir, named)) if named else git_dir
