@@ -1,17 +1,32 @@
-"""The cold ``promptctl load``: what a load found, kept for the next process that asks.
+"""The cold ``promptctl load``: answered without the registry, from what the last load
+kept or, with nothing kept, straight from the version index and Git.
 
-A ``promptctl load`` process spends most of its life starting up: importing what a load
-needs (the index, the object reader, the YAML parser, the models) costs several times
-the load itself. So a command-line load (a :class:`~promptctl.registry.Registry` made
-with ``keep_loads=True``) keeps what it loaded in ``<git dir>/promptctl/loads.json``,
-with the state it read it at: the registry folder, the branch and its tip commit, and
-for a load by alias the alias tag's object. A later process loading the same reference
-from the same folder reads only those few files (:func:`load`: ``os`` and ``json``, no
-git, no index, no YAML) and, where every one still says the same, formats the kept
-template itself. Anything else (another tip, a moved alias, a register's landing
-journal, a load that gave a warning, a registry behind a URL) takes the whole way,
-which keeps its result anew. So does a change to the repository's config file (a
-remote added: the whole way configures fetching for it).
+A ``promptctl load`` process spends most of its life starting up: importing what the
+whole way needs (the registry, the index machinery, the object reader, the YAML parser,
+the models) costs several times the load itself. Two shortcuts answer most loads:
+
+* **Kept loads.** A command-line load (a :class:`~promptctl.registry.Registry` made with
+  ``keep_loads=True``) keeps what it loaded in ``<git dir>/promptctl/loads.json``, with
+  the state it read it at: the registry folder, the branch and its tip commit, and for a
+  load by alias the alias tag's object. A later process loading the same reference from
+  the same folder reads only those few files (``os`` and ``json``, no git, no index, no
+  YAML) and, where every one still says the same, formats the kept template itself.
+  A change to the repository's config file (a remote added: the whole way configures
+  fetching for it) also sends it the whole way.
+* **First loads** (:func:`_first`), when nothing is kept for the reference or the state
+  changed (a pull, a register, a moved alias). Where the index is current (its stored
+  tip is the branch's tip), the reference is looked up in it as the whole way looks it
+  up, the file is read through its commit from one ``git cat-file``, and it is in the
+  plain form (``formats.plainyaml``) and passes the schema checks, the template is
+  kept and answered: ``sqlite3`` and a few light modules, no YAML, no ``dataclasses``.
+  The index's numbering findings about the prompt, an alias on a commit that made no
+  version, a record naming a blob its commit does not hold, a file only YAML reads or
+  one with a problem, a detached HEAD: each is left to the whole way, so that its
+  warnings and errors come from one place.
+
+Anything else (a register's landing journal, a load that gave a warning, a registry
+behind a URL, values that are not exactly the template's variables) takes the whole way,
+which keeps its result anew.
 
 Why this is exact: which version a reference names, and what that version holds, is
 worked out from the history the tip commit names and from the tag object an alias
@@ -20,8 +35,9 @@ packed or fetched changes the tag's id or nothing at all. The file is a cache: a
 or foreign one is ignored (and rewritten by the next whole load), and it never holds
 more than :data:`LIMIT` entries of at most :data:`LARGEST` characters.
 
-This module imports nothing heavier than ``json`` (with ``re`` under it) and the light
-:mod:`location` and :mod:`git.files`; ``promptctl.registry`` imports it for :func:`keep`.
+A kept load imports nothing heavier than ``json`` (with ``re`` under it) and the light
+:mod:`location` and :mod:`git.files`; ``promptctl.registry`` imports this module for
+:func:`keep`, and what a first load needs is imported when one is tried.
 """
 
 from __future__ import annotations
@@ -52,10 +68,11 @@ _JOURNAL = "landing.json"  # journal.FILE_NAME (a register was interrupted: the 
 
 def load(location: str | None, reference: str, values: dict[str, str]) -> Template | None:
     """What ``promptctl load REFERENCE`` prints for the registry at ``location`` (``None``:
-    the one around the current directory): the kept template, filled with ``values`` if
-    any are given. ``None``: the whole way must answer, because nothing is kept, what it
-    was read from changed, or ``values`` are not exactly the template's variables (a
-    missing or unused value has a message the whole way gives)."""
+    the one around the current directory): the kept template, else the one a first load
+    reads (:func:`_first`), filled with ``values`` if any are given. ``None``: the whole
+    way must answer, because nothing is kept and the first load cannot be sure of its
+    answer, or ``values`` are not exactly the template's variables (a missing or unused
+    value has a message the whole way gives)."""
     try:
         if location is not None and is_remote(location):
             return None
@@ -63,17 +80,14 @@ def load(location: str | None, reference: str, values: dict[str, str]) -> Templa
         found = files.find_repository(root)
         if found is None:
             return None
-        _, git_dir, common_dir = found
+        top, git_dir, common_dir = found
         if os.path.lexists(os.path.join(git_dir, "promptctl", _JOURNAL)):
             return None
-        entry = _read(git_dir).get(f"{root}\0{reference}")
-        if entry is None or entry["state"] != _state(git_dir, common_dir, entry["tag"]):
+        read = _kept(git_dir, common_dir, f"{root}\0{reference}") \
+            or _first(top, git_dir, common_dir, root, reference)
+        if read is None:
             return None
-        template: Template = entry["template"]
-        parts = entry["parts"]
-        if not (isinstance(template, str) or (isinstance(template, list)
-                and all(isinstance(message, dict) for message in template))):
-            return None  # not what keep() writes
+        template, parts = read
         if not values:
             return template
         texts = [parts] if isinstance(template, str) else parts
@@ -85,6 +99,146 @@ def load(location: str | None, reference: str, values: dict[str, str]) -> Templa
                 for message, text in zip(template, parts, strict=True)]
     except (OSError, ValueError, LookupError, TypeError, AttributeError):
         return None  # not a registry, a foreign file: the whole way says what is wrong
+
+
+def _kept(git_dir: str, common_dir: str, key: str) -> tuple[Template, Any] | None:
+    """The template kept under ``key`` and its parts, if what it was read from is the same."""
+    entry = _read(git_dir).get(key)
+    if entry is None or entry["state"] != _state(git_dir, common_dir, entry["tag"]):
+        return None
+    template: Template = entry["template"]
+    if not (isinstance(template, str) or (isinstance(template, list)
+            and all(isinstance(message, dict) for message in template))):
+        return None  # not what keep() writes
+    return template, entry["parts"]
+
+
+def _first(top: str, git_dir: str, common_dir: str, root: str,
+           reference: str) -> tuple[str, list[str]] | None:
+    """A load nothing was kept for, read straight from the version index and Git, and
+    kept; ``None`` where the whole way could answer otherwise (see the module)."""
+    import sqlite3
+
+    from . import indexfile
+    from .errors import PromptctlError
+    from .formats import plainyaml, schema
+    from .formats.references import alias_ref, parse_ref
+    from .formats.template import split_variables
+
+    branch, _ = files.head(git_dir)
+    tip = files.resolve(common_dir, branch) if branch is not None else None
+    if tip is None or files.fetch_unconfigured(common_dir):
+        return None  # a detached HEAD, an unborn branch; a clone the whole way configures
+    prefix = root[len(top):].strip("/")
+    prefix = f"{prefix}/" if prefix else ""
+    prefix.encode()  # a folder name that is not UTF-8: the whole way refuses it
+    try:
+        ref = parse_ref(reference)
+    except PromptctlError:
+        return None
+    database = indexfile.path(common_dir, prefix, branch)
+    if any(char in database for char in "?#%"):
+        return None  # not a path an SQLite URI can hold as it is
+    try:  # read-only: never makes an index
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db, \
+                _Objects(top) as git:
+            db.execute("BEGIN")  # one snapshot of the index for every lookup below
+            meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('schema', 'tip')"))
+            if meta.get("schema") != indexfile.SCHEMA_VERSION or meta.get("tip") != tip or \
+                    db.execute("SELECT 1 FROM findings WHERE name = ?", (ref.name,)).fetchone():
+                return None  # an index to bring up to date; numbers to warn about
+            tag = target = None
+            # The lookups of VersionIndex.made_by, .version and .newest.
+            if ref.alias is not None:
+                tag = alias_ref(ref.name, ref.alias)
+                target = files.resolve(common_dir, tag)
+                commit = git.commit(target) if target is not None else None
+                row = db.execute("SELECT commit_id, blob FROM versions WHERE name = ? AND "
+                                 "commit_id = ?", (ref.name, commit)).fetchone()
+            elif ref.version is not None:
+                row = db.execute("SELECT commit_id, blob FROM versions WHERE name = ? AND "
+                                 "number = ?", (ref.name, ref.version)).fetchone()
+            else:
+                row = db.execute("SELECT v.commit_id, v.blob FROM latest l JOIN versions v ON "
+                                 "v.name = l.name AND v.number = l.number WHERE l.name = ?",
+                                 (ref.name,)).fetchone()
+            # Read as the whole way reads it (snapshot.read_version): through the commit.
+            found = git.read(f"{row[0]}:{prefix}prompts/{ref.name}.yaml") if row else None
+    except sqlite3.Error:
+        return None  # no index yet, or one the whole way resets
+    if found is None or found[:2] != (row[1], "blob"):
+        return None
+    content = plainyaml.read(found[2].decode("utf-8"))
+    if content is None or next(schema.problems(content), None) is not None:
+        return None  # YAML must read it, or the whole way reports a problem
+    template = content["template"]
+    keep(git_dir, common_dir, root, reference, [branch, tip, target], tag, template)
+    return template, split_variables(template)
+
+
+class _Objects:
+    """A ``git cat-file --batch`` for the objects a first load reads, started with
+    ``posix_spawn``: ``subprocess`` costs a cold load ~3.5 ms to import."""
+
+    def __init__(self, work_tree: str) -> None:
+        child_in, to_git = os.pipe()
+        from_git, child_out = os.pipe()
+        try:
+            self._pid = os.posix_spawnp(
+                # Found from the work tree, as the whole way's git finds it (with the
+                # same refusal of a repository another user owns).
+                "git", ["git", "-C", work_tree, "cat-file", "--batch"], os.environ,
+                file_actions=[(os.POSIX_SPAWN_DUP2, child_in, 0),
+                              (os.POSIX_SPAWN_DUP2, child_out, 1),
+                              (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+        except BaseException:
+            for fd in (to_git, from_git):
+                os.close(fd)
+            raise
+        finally:
+            os.close(child_in)
+            os.close(child_out)
+        self._to_git = os.fdopen(to_git, "wb")
+        self._from_git = os.fdopen(from_git, "rb")
+
+    def __enter__(self) -> _Objects:  # noqa: PYI034 - not meant to be subclassed
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):  # it ended already
+            self._to_git.close()  # git ends at the end of its input
+        self._from_git.close()
+        os.waitpid(self._pid, 0)
+
+    def read(self, spec: str) -> tuple[str, str, bytes] | None:
+        """``(object id, type, content)`` of ``spec``, or ``None`` when git has none or it
+        is larger than :data:`LARGEST` bytes (more than a kept template may hold)."""
+        if "\n" in spec:
+            return None
+        self._to_git.write(spec.encode() + b"\n")
+        self._to_git.flush()
+        header = self._from_git.readline().split()
+        if len(header) != 3:
+            return None  # "<spec> missing", or git ended
+        size = int(header[2])
+        if size > LARGEST:
+            return None  # what git still writes is cut off when the pipe is closed
+        data = self._from_git.read(size + 1)
+        if len(data) != size + 1:
+            return None
+        return header[0].decode(), header[1].decode(), data[:-1]
+
+    def commit(self, target: str) -> str | None:
+        """The commit the object ``target`` is or, as an annotated tag, names."""
+        found = self.read(target)
+        if found is not None and found[1] == "commit":
+            return found[0]
+        if found is None or found[1] != "tag":
+            return None
+        head = found[2].split(b"\n", 2)
+        if len(head) < 2 or head[1] != b"type commit" or not head[0].startswith(b"object "):
+            return None  # a tag of a tag: the whole way peels it
+        return head[0][7:].decode()
 
 
 def keep(git_dir: str, common_dir: str, root: str, reference: str, state: list[Any],

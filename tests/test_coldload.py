@@ -27,6 +27,13 @@ CHAT = ("template:\n  - role: system\n    content: Be brief.\n    cache: true\n"
         "  - role: user\n    content: 'Tell me about {{ topic }} in {{ lang }}, {{topic}}!'\n")
 
 
+@pytest.fixture(autouse=True)
+def _kept_loads_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about kept loads: with nothing kept, the first load (which
+    test_firstload covers) would answer in their place."""
+    monkeypatch.setattr(coldload, "_first", lambda *args: None)
+
+
 @pytest.fixture
 def prompts(run: Run, tmp_path: Path) -> Run:
     """``greet`` with two versions (production on 1) and a chat prompt."""

@@ -56,7 +56,8 @@ runpy.run_module("promptctl", run_name="__main__")
 
 
 def _cold_load(repo_path: Path, ref: str) -> set[str]:
-    """The modules a fresh ``promptctl load REF --var name=Ada`` process imported."""
+    """The modules a fresh ``promptctl load REF --var name=Ada`` process imported, when
+    it took the whole way (the first cold load, ``coldload``, could not answer)."""
     result = subprocess.run(
         [sys.executable, "-c", _RUN_CLI, "--registry", str(repo_path), "load", ref,
          "--var", "name=Ada"],
@@ -69,8 +70,12 @@ def _cold_load(repo_path: Path, ref: str) -> set[str]:
 
 
 def test_load_imports_only_what_it_uses(registry: Registry, repo_path: Path) -> None:
+    """The whole way, for a file in a form only YAML reads (test_firstload has the
+    process that a plain one takes)."""
     registry.register_prompt("s", "Hello {{ name }}\n", "first")
-    registry.set_alias("s", "production", 1)
+    (repo_path / "prompts" / "s.yaml").write_text("template: 'Hello {{ name }}'\n")
+    git(repo_path, "commit", "-qam", "quoted by hand")
+    registry.set_alias("s", "production", 2)
     registry.load_prompt("s@production")  # the index is current: the warm case
     registry.close()
     assert sorted(_cold_load(repo_path, "s@production").intersection(NOT_ON_THE_LOAD_PATH)) == []

@@ -1,10 +1,10 @@
-"""The cold ``promptctl load``: answered from what the last load kept, when it still holds.
+"""The cold ``promptctl load``: answered without the registry, when that is exact.
 
 Tried before everything else (see ``promptctl.cli._run``): a ``load REF [--var K=V …]``
-command line, plain text out, is answered by ``promptctl.coldload`` from the ref files and
-the kept result alone, importing nothing beyond ``os``, ``json`` and ``re``. Anything it
-cannot answer exactly as the whole way would (another option, a changed registry, a
-missing or unused value) goes on to the fast path, untouched.
+command line, plain text out, is answered by ``promptctl.coldload`` from what the last
+load kept or straight from the version index and Git. Anything it cannot answer exactly
+as the whole way would (another option, an index to bring up to date, a file only YAML
+reads, a missing or unused value) goes on to the fast path, untouched.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def run(args: Sequence[str]) -> bool:
-    """Print what ``args`` (a ``load``) prints, if the kept load answers it; ``False``:
+    """Print what ``args`` (a ``load``) prints, if the cold load answers it; ``False``:
     nothing was done."""
     call = parse(args, os.environ)
     if call is None or call.command != "load" or call.json or call.values.keys() - {"var"}:
