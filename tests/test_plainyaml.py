@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from promptctl.errors import InvalidPromptFile
 from promptctl.formats import plainyaml
-from promptctl.formats.bounded import load_yaml
-from promptctl.formats.promptfile import PromptContent, dump_prompt
+from promptctl.formats.promptdump import dump_prompt
+from promptctl.formats.promptfile import PromptContent
+from promptctl.formats.safeyaml import load_yaml
 
 
 def _yaml(text: str) -> Any:
@@ -65,9 +66,9 @@ ODD_LINES = [" ", "  ", "   ", "\t", "\tx", "---", "...", "a \t", "trailing ", "
              "x\x85y", "x\u2029y", "x\x1by"]
 HEADERS = ["|", "|-", "|+"]
 ODD_HEADERS = ["|2", "|-2", "|2+", ">", ">-", "| ", "|# c", "| # c", "|x"]
-RAW = ["# comment\n", "\n", "---\n", "%YAML 1.1\n", "key: &a x\n", "k: *a\n", "k: [a, b]\n",
-       "k: {a: b}\n", "k: 'q'\n", 'k: "q"\n', "k: !!str x\n", "- a\n", "k:\n  - a\n", "...\n",
-       "...\n\n", "... # c\n"]
+RAW = ["# comment\n", "#\n", "#a: b\n", "# c: |\n", "\n", "---\n", "%YAML 1.1\n", "key: &a x\n",
+       "k: *a\n", "k: [a, b]\n", "k: {a: b}\n", "k: 'q'\n", 'k: "q"\n', "k: !!str x\n", "- a\n",
+       "k:\n  - a\n", "...\n", "...\n\n", "... # c\n"]
 
 
 def _mostly(usual: list[str], odd: list[str]) -> st.SearchStrategy[str]:

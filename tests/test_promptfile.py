@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promptctl.errors import InvalidInput, InvalidPromptFile
-from promptctl.formats import promptfile, schema
+from promptctl.formats import promptdump, schema
+from promptctl.formats.promptdump import dump_prompt
 from promptctl.formats.promptfile import (
     PromptContent,
-    dump_prompt,
     find_problems,
     parse_prompt,
     validate_content,
@@ -664,7 +664,7 @@ def test_dump_falls_back_to_quoting_when_a_literal_block_reads_back_differently(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Pretend the literal check missed NEL, which YAML reads back as "\n".
-    monkeypatch.setattr(promptfile, "_literal_ok", lambda text: True)
+    monkeypatch.setattr(promptdump, "_literal_ok", lambda text: True)
     content = PromptContent("a\x85b\n")
     text = dump_prompt(content)
     assert text == 'template: "a\\Nb\\n"\n'
@@ -816,6 +816,6 @@ def test_parse_never_raises_anything_but_invalid_prompt_file(text: str) -> None:
 def test_the_characters_a_literal_block_refuses_are_the_complement_of_those_it_holds() -> None:
     held = re.compile("[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
                       "\U00010000-\U0010ffff]")
-    refused = promptfile.not_literal_char()
+    refused = promptdump.not_literal_char()
     assert [cp for cp in range(0x110000)
             if bool(held.match(chr(cp))) == bool(refused.match(chr(cp)))] == []

@@ -124,7 +124,8 @@ def edit(
       promptctl edit support/summarize -m "Mention deadlines"
       EDITOR="code --wait" promptctl edit greet
     """
-    from ..formats.promptfile import dump_prompt, parse_prompt
+    from ..formats.promptdump import dump_prompt
+    from ..formats.promptfile import parse_prompt
     from ..formats.references import validate_name
     from .editor import edit_file
 

@@ -22,7 +22,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import InvalidConfig, InvalidInput
-from .bounded import load_yaml, shown_key
+from . import plainyaml
+from .bounded import MAX_FILE_BYTES, shown_key, text_size_problem
 from .references import validate_alias
 
 CONFIG_VERSION = 1
@@ -54,8 +55,13 @@ class RegistryConfig:
 def parse_config(text: str, source: str = "promptctl.yaml") -> RegistryConfig:
     """Parse and validate the text of ``promptctl.yaml``; errors name ``source`` and the key."""
     # Bounded like a prompt file (size, values, depth), and duplicate keys are refused:
-    # a second `production:` must not quietly replace the first one's rules.
-    data = load_yaml(text, source, InvalidConfig)
+    # a second `production:` must not quietly replace the first one's rules. The plain
+    # form (`version: 1`, what `init` writes) is read without importing YAML.
+    data = plainyaml.read(text) if not text_size_problem(text, MAX_FILE_BYTES) else None
+    if data is None:
+        from .safeyaml import load_yaml
+
+        data = load_yaml(text, source, InvalidConfig)
     if data is None:
         return RegistryConfig()
     if not isinstance(data, dict):

@@ -10,11 +10,12 @@ Nearly every prompt file is in the form promptctl writes::
       Summarize the ticket below in {{ num_sentences }} sentences.
 
 top-level keys, each holding a plain value, a mapping of plain values one level in, or a
-literal block (``|``, ``|-``, ``|+``). In that form a file means to YAML exactly what
-:func:`read` makes of it. Anything else is left to YAML (``read`` returns ``None``):
-quotes, flow style, comments, anchors, tags, lists, a block with an indentation
-indicator, a value YAML could take for something other than text (``yes``, ``1.10``,
-``2024-01-01``, ``~``), a character YAML refuses or reads as a line break.
+literal block (``|``, ``|-``, ``|+``), and comment lines between keys. In that form a
+file means to YAML exactly what :func:`read` makes of it. Anything else is left to YAML
+(``read`` returns ``None``): quotes, flow style, comments after a value or inside a
+mapping, anchors, tags, lists, a block with an indentation indicator, a value YAML could
+take for something other than text (``yes``, ``1e3``, ``2024-01-01``, ``~``), a
+character YAML refuses or reads as a line break.
 
 Why: PyYAML costs a cold ``promptctl load`` ~10 ms to import, more than the load itself
 (its reader compiles a large regular expression at import). The tests hold ``read`` to
@@ -60,6 +61,9 @@ def read(text: str) -> dict[str, Any] | None:
     keys = 0
     at = 0
     while at < len(lines):
+        if lines[at].startswith("#"):
+            at += 1  # a comment on a line of its own, between keys
+            continue
         entry = _key_and_value(lines[at])
         if entry is None or entry[0] in data:
             return None  # a duplicate key is YAML's to refuse, with its message

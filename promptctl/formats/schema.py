@@ -37,7 +37,7 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "response_format",
     "template",
 )
-"""The keys a prompt file may have, in the order :func:`dump_prompt` writes them."""
+"""The keys a prompt file may have, in the order :func:`.promptdump.dump_prompt` writes them."""
 
 
 def problems(data: Any, slips: bool = False) -> _Problems:

@@ -16,13 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidFile, InvalidInput
-from .bounded import (
-    MAX_FILE_BYTES,
-    json_depth_problem,
-    load_yaml,
-    read_text_file,
-    text_size_problem,
-)
+from .bounded import MAX_FILE_BYTES, json_depth_problem, read_text_file, text_size_problem
+from .safeyaml import load_yaml
 
 MAX_SETTING_LENGTH = 64 * 1024
 """The longest list or object a ``KEY=VALUE`` value may hold; a longer one is refused."""
