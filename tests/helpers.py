@@ -95,3 +95,15 @@ class Run:
             code = int(exc.code or 0)
         out, err = self.capsys.readouterr()
         return code, out, err
+
+    def cold(self, *args: str, registry: Path | None = None) -> tuple[int, str, str] | None:
+        """What the cold load alone (``promptctl.cli.quick``) gives for ``args`` against
+        ``registry`` (default: this one), or ``None`` when it leaves the command line to
+        the rest of the CLI, untouched: nothing printed."""
+        from promptctl.cli import quick
+
+        if not quick.run(["--registry", str(registry or self.repo), *args]):
+            assert self.capsys.readouterr() == ("", "")
+            return None
+        out, err = self.capsys.readouterr()
+        return 0, out, err

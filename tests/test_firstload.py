@@ -44,19 +44,15 @@ def _first(run: Run, *args: str, registry: Path | None = None) -> tuple[int, str
     """What the cold load gives with nothing kept, or ``None`` when it leaves the line."""
     for kept in (run.repo / ".git").glob("**/promptctl/" + coldload.FILE):
         kept.unlink()
-    if not quick.run(["--registry", str(registry or run.repo), *args]):
-        assert run.capsys.readouterr() == ("", "")  # left untouched: nothing printed
-        return None
-    out, err = run.capsys.readouterr()
-    return 0, out, err
+    return run.cold(*args, registry=registry)
 
 
 ANSWERED = [
     ["load", "greet@production", "--var", "name=Ada"],
-    ["load", "greet@production"],
-    ["load", "greet", "--var", "name=Ada", "--var", "user.name=Bo"],
-    ["load", "greet/1", "--var", " name =spaced", "--var", "name=a=b"],
-    ["load", "prompts:/greet@latest", "--var", "name=Ada", "--var", "user.name=Bo"],
+    ["load", "prompts:/greet@production"],
+    ["load", "greet", "--var", "user.name=Bo", "--var", "name=Ada"],
+    ["load", "greet/1", "--var", "name=a=b"],
+    ["load", "greet@latest"],
     ["load", "prompts:/greet/2"],
 ]
 

@@ -1,8 +1,8 @@
 """What a prompt file's keys may hold: the schema checks of a file once it is read.
 
-Apart from :mod:`.promptfile` (which reads and writes the YAML) so that a load of a
-file in the plain form (:mod:`.plainyaml`) checks it without importing a YAML library or
-``dataclasses``; the cold ``promptctl load`` (``promptctl.firstload``) does.
+Apart from :mod:`.promptfile` (which reads a file into a ``PromptContent``, a dataclass)
+so that a file in the plain form (:mod:`.plainyaml`) can be checked without importing
+YAML or ``dataclasses``: the first cold ``promptctl load`` (``promptctl.coldload``) does.
 """
 
 from __future__ import annotations
