@@ -101,5 +101,20 @@ def test_a_load_through_an_alias_on_an_unrelated_commit_imports_no_more(
     assert sorted(_cold_load(repo_path, "s@production").intersection(NOT_ON_THE_LOAD_PATH)) == []
 
 
+def test_the_whole_way_on_plain_files_imports_no_yaml(registry: Registry,
+                                                      repo_path: Path) -> None:
+    """PyYAML (~10 ms to import) is for files only YAML reads, and for writing one: a
+    whole-way load and an alias move on plain files never import it."""
+    registry.register_prompt("s", "Hello {{ name }}\n", "first")
+    registry.close()
+    for args in (["--json", "load", "s", "--var", "name=Ada"],
+                 ["alias", "set", "s", "production", "1"]):
+        done = subprocess.run([sys.executable, "-c", _RUN_CLI, "--registry", str(repo_path),
+                               *args], capture_output=True, text=True, check=True,
+                              env=os.environ)
+        loaded = set(done.stderr.split())
+        assert "promptctl.registry" in loaded and "yaml" not in loaded, args
+
+
 def test_cli_lock_default_is_the_library_default() -> None:
     assert lock_command.DEFAULT_LOCK_FILE == DEFAULT_LOCK_FILE

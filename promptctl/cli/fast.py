@@ -64,10 +64,12 @@ def load(st: State, ref: str, var: list[str] | None, vars_file: Path | None,
          lock_file: Path | None) -> None:
     """``promptctl load``: print the template, or the prompt formatted with the values."""
     prompt = st.registry().load_prompt(ref, cache_ttl_seconds=0, lock_file=lock_file)
-    from ..formats.values import read_values_file
-
     given = parse_pairs(var, "--var")
-    values: dict[str, Any] = read_values_file(vars_file) if vars_file else {}
+    values: dict[str, Any] = {}
+    if vars_file:
+        from ..formats.values import read_values_file
+
+        values = read_values_file(vars_file)
     values.update(given)
     unused = prompt.unused(given)
     try:

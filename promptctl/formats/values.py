@@ -17,7 +17,6 @@ from typing import Any
 
 from ..errors import InvalidFile, InvalidInput
 from .bounded import MAX_FILE_BYTES, json_depth_problem, read_text_file, text_size_problem
-from .safeyaml import load_yaml
 
 MAX_SETTING_LENGTH = 64 * 1024
 """The longest list or object a ``KEY=VALUE`` value may hold; a longer one is refused."""
@@ -33,6 +32,8 @@ def parse_values(text: str, source: str) -> dict[str, Any]:
     """
     data = _json_or_none(text) if text.lstrip()[:1] in ("{", "[") else None
     if data is None:
+        from .safeyaml import load_yaml  # PyYAML costs ~10 ms to import: not for JSON
+
         data = load_yaml(text, source, InvalidFile)
     if not isinstance(data, dict):
         raise InvalidFile(source, None, "must hold a mapping of variable names to values")
