@@ -18,6 +18,7 @@ import pytest
 
 from promptctl import coldload
 from promptctl.cli import quick
+from promptctl.git import files
 
 from .helpers import Run, git
 
@@ -42,7 +43,9 @@ def _whole_way(run: Run, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[i
 
 def _first(run: Run, *args: str, registry: Path | None = None) -> tuple[int, str, str] | None:
     """What the cold load gives with nothing kept, or ``None`` when it leaves the line."""
-    for kept in (run.repo / ".git").glob("**/promptctl/" + coldload.FILE):
+    found = files.find_repository(str(registry or run.repo))
+    assert found is not None
+    for kept in Path(found[2]).glob("**/promptctl/" + coldload.FILE):  # worktrees' too
         kept.unlink()
     return run.cold(*args, registry=registry)
 
@@ -95,8 +98,6 @@ def test_tags_loose_packed_lightweight_and_a_folder_registry(
     git(mono, "worktree", "add", "-q", "-b", "side", str(tree), "main")
     assert _first(run, *load, registry=tree / "team a") is None  # its branch: no index yet
     assert _whole_way(run, monkeypatch, "--registry", str(tree / "team a"), *load)[0] == 0
-    for kept in (mono / ".git").glob("**/promptctl/" + coldload.FILE):
-        kept.unlink()
     assert _first(run, *load, registry=tree / "team a") == (0, "Two Ada\n", "")
     assert (mono / ".git" / "worktrees" / "wt" / "promptctl" / coldload.FILE).is_file()
 
