@@ -16,6 +16,7 @@ from .helpers import git
 # Modules a load by alias never needs: each costs milliseconds on every start.
 NOT_ON_THE_LOAD_PATH = (
     "git",  # GitPython: ~30 ms, and not a dependency any more
+    "hashlib",  # OpenSSL, ~2.5 ms: only writes compute object ids
     "random",  # with tempfile and shutil: ~4 ms for what only writes use
     "rich",
     "tempfile",

@@ -13,7 +13,6 @@ or none. Repositories using SHA-256 are refused for writing (:meth:`Objects.writ
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import subprocess
@@ -191,7 +190,7 @@ class Objects:
         if not self.sha1():
             raise GitError("write", "SHA-256 repositories are not supported for writing yet")
         raw = f"{kind} {len(data)}\0".encode() + data
-        oid = hashlib.sha1(raw).hexdigest()
+        oid = _object_id(raw)
         self._remember(oid, (oid, kind, data))
         folder = f"{self._common_dir}/objects/{oid[:2]}"
         target = f"{folder}/{oid[2:]}"
@@ -288,7 +287,15 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def blob_id(data: bytes) -> str:
     """The id git gives a blob of ``data``, computed, not stored."""
-    return hashlib.sha1(f"blob {len(data)}\0".encode() + data).hexdigest()
+    return _object_id(f"blob {len(data)}\0".encode() + data)
+
+
+def _object_id(raw: bytes) -> str:
+    """The SHA-1 git names an object's bytes by. ``hashlib`` is imported on first use: it
+    loads OpenSSL (~2.5 ms), which a read never needs."""
+    import hashlib
+
+    return hashlib.sha1(raw).hexdigest()
 
 
 def parse_tree(data: bytes) -> list[TreeEntry]:
