@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from promptctl.errors import InvalidPromptFile
 from promptctl.formats import plainyaml
 from promptctl.formats.promptdump import dump_prompt
-from promptctl.formats.promptfile import PromptContent
+from promptctl.formats.promptfile import PromptContent, written
 from promptctl.formats.safeyaml import load_yaml
 
 
@@ -171,3 +171,51 @@ def test_it_leaves_very_many_keys_to_yaml() -> None:
     text = "".join(f"k{i}: v\n" for i in range(plainyaml.MOST_KEYS + 1))
     assert plainyaml.read(text) is None
     assert plainyaml.read(text.split("\n", 1)[1]) is not None
+
+
+# What the writer is given: ordinary values, and beside them every edge it could slip on.
+TEXTS = st.one_of(_mostly(SCALARS, [*ODD_SCALARS, "", "a\nb", "Ab\u200dc", "A\u00e9"]),
+                  st.text(alphabet="ab :#-'\"\t{}[],.|>", min_size=1, max_size=12))
+TEMPLATE_LINES = _mostly(LINES, [*ODD_LINES, "  two spaces", "\ttab first", "x "])
+SETTINGS = st.one_of(st.integers(-1000, 1000), st.floats(-10, 10).map(lambda x: round(x, 2)),
+                     st.booleans(), TEXTS, st.integers(-10**20, 10**20), st.floats(),
+                     st.none(), st.lists(st.integers(), max_size=2))
+KEYS = _mostly(WORDS, [*ODD_WORDS, "k:x", ""])
+
+
+@st.composite
+def contents(draw: st.DrawFn) -> PromptContent:
+    lines = draw(st.lists(TEMPLATE_LINES, min_size=1, max_size=6))
+    template = "\n".join(lines) + draw(st.sampled_from(["", "\n", "\n\n", "\n\n\n"]))
+    return PromptContent(
+        template=template,
+        description=draw(st.none() | TEXTS | st.just("Two\nlines\n")),
+        model_config=draw(st.dictionaries(KEYS, SETTINGS, max_size=3)),
+        tags=draw(st.dictionaries(KEYS, TEXTS, max_size=3)))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(contents())
+@example(PromptContent("Hello {{ name }}!\n\n", description="Greets",
+                       model_config={"temperature": 0.2, "max_tokens": 400, "stream": True},
+                       tags={"team": "support"}))
+@example(PromptContent("a", description="Two\nlines\n\n"))
+def test_what_it_writes_is_what_pyyaml_writes_and_reads_back(content: PromptContent) -> None:
+    """Wherever the plain writer writes a file, it is byte for byte the file PyYAML's
+    emitter writes (``promptdump``), and it reads back as the content it was written from."""
+    fields = written(content)
+    text = plainyaml.write(fields)
+    if text is not None:
+        assert text == dump_prompt(content)
+        assert _typed(plainyaml.read(text)) == _typed(fields)
+
+
+def test_it_writes_the_files_ordinary_prompts_make() -> None:
+    """Not a writer that gives up on everything."""
+    for content in (PromptContent("Hello {{ name }}!"),
+                    PromptContent("One\n\n  two\nthree\n", description="A ticket, briefly",
+                                  model_config={"model_name": "gpt-4o-mini", "temperature": 0.2,
+                                                "max_tokens": 400},
+                                  tags={"team": "support"}),
+                    PromptContent("kept\n\n", description="Several\nlines")):
+        assert plainyaml.write(written(content)) == dump_prompt(content)

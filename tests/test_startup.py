@@ -104,12 +104,13 @@ def test_a_load_through_an_alias_on_an_unrelated_commit_imports_no_more(
 
 def test_the_whole_way_on_plain_files_imports_no_yaml(registry: Registry,
                                                       repo_path: Path) -> None:
-    """PyYAML (~10 ms to import) is for files only YAML reads, and for writing one: a
-    whole-way load and an alias move on plain files never import it."""
+    """PyYAML (~10 ms to import) is for files only YAML reads or writes: a whole-way load,
+    an alias move and a register of plain files never import it."""
     registry.register_prompt("s", "Hello {{ name }}\n", "first")
     registry.close()
     for args in (["--json", "load", "s", "--var", "name=Ada"],
-                 ["alias", "set", "s", "production", "1"]):
+                 ["alias", "set", "s", "production", "1"],
+                 ["register", "s", "-t", "Hi {{ name }}", "-m", "shorter"]):
         done = subprocess.run([sys.executable, "-c", _RUN_CLI, "--registry", str(repo_path),
                                *args], capture_output=True, text=True, check=True,
                               env=os.environ)

@@ -17,9 +17,13 @@ mapping, anchors, tags, lists, a block with an indentation indicator, a value YA
 take for something other than text (``yes``, ``1e3``, ``2024-01-01``, ``~``), a
 character YAML refuses or reads as a line break.
 
+:func:`write` writes content in that form byte for byte as ``promptdump`` does with
+PyYAML's emitter, and gives up (``None``) wherever the emitter would write anything else.
+
 Why: PyYAML costs a cold ``promptctl load`` ~10 ms to import, more than the load itself
-(its reader compiles a large regular expression at import). The tests hold ``read`` to
-YAML's own answer on generated and mutated files.
+(its reader compiles a large regular expression at import), and its pure-Python emitter
+~0.4 ms a register. The tests hold ``read`` to YAML's own answer on generated and mutated
+files, and ``write`` to the emitter's bytes on generated content.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import re
 
 TYPE_CHECKING = False  # typing itself costs a cold load ~2 ms
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 MOST_KEYS = 1000
@@ -143,3 +148,71 @@ def _block(lines: list[str], at: int, chomping: str) -> tuple[Any, int]:
     if chomping == "-":
         return text, at
     return text + "\n" * (1 + (len(content) - last if chomping == "+" else 0)), at
+
+
+def write(data: Mapping[str, Any]) -> str | None:
+    """``data`` (a prompt file's keys in the order they are written) in the plain form, as
+    PyYAML's emitter writes it for ``promptdump``: the template and a description of more
+    than one line as literal blocks, everything else plain; ``None`` where the emitter
+    would write something else (quotes, lists, a block that needs an indentation
+    indicator, a value :func:`read` would not read back)."""
+    out: list[str] = []
+    kept_block_last = False
+    for key, value in data.items():
+        kept_block_last = False
+        if isinstance(value, dict):
+            if not value:
+                return None
+            out.append(f"{key}:\n")
+            for name, item in value.items():
+                shown = _shown(item)
+                if not isinstance(name, str) or _key_and_value(f"{name}: x") is None \
+                        or shown is None:
+                    return None
+                out.append(f"  {name}: {shown}\n")
+        elif isinstance(value, str) and (key == "template" or "\n" in value):
+            block = _literal(value)
+            if block is None:
+                return None
+            out.append(f"{key}: {block}")
+            kept_block_last = block.startswith("|+")
+        else:
+            shown = _shown(value)
+            if shown is None or _key_and_value(f"{key}: x") is None:
+                return None
+            out.append(f"{key}: {shown}\n")
+    if kept_block_last:
+        out.append("...\n")  # the emitter ends the document after a kept block's empty lines
+    return "".join(out)
+
+
+def _shown(value: Any) -> str | None:
+    """A value as the emitter writes it plain, when :func:`read` reads it back the same."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        text = str(value)
+        return text if _INT.fullmatch(text) else None
+    if isinstance(value, float):
+        text = repr(value)
+        return text if _FLOAT.fullmatch(text) else None
+    if isinstance(value, str) and _TEXT.fullmatch(value) and value not in _WORDS \
+            and value.isprintable():
+        return value
+    return None
+
+
+def _literal(text: str) -> str | None:
+    """``|`` with its chomping and the lines of ``text``, indented two spaces, as the
+    emitter writes a literal block; ``None`` where it would need more (or refuse one)."""
+    if not text or text[0] in " \t\n" or not text.replace("\n", "").replace("\t", "").isprintable():
+        return None
+    lines = text.split("\n")
+    if any(line.endswith((" ", "\t")) for line in lines):
+        return None  # whitespace ending a line: written quoted, a literal would lose it
+    if not text.endswith("\n"):
+        chomping = "-"
+    else:
+        lines.pop()
+        chomping = "+" if text.endswith("\n\n") else ""
+    return f"|{chomping}\n" + "".join(f"  {line}\n" if line else "\n" for line in lines)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .promptfile import written
 from .safeyaml import StrictLoader
 
 if TYPE_CHECKING:
@@ -135,15 +136,9 @@ def dump_prompt(content: PromptContent) -> str:
 def dump_checked(content: PromptContent) -> tuple[str, dict[str, Any] | None]:
     """:func:`dump_prompt`'s text, and the values a safe load of it gives when they were
     read back to check it (``None``: the plain fallback, not read back)."""
-    data: dict[str, Any] = {}
-    if content.description is not None:
-        data["description"] = _Prose(content.description)
-    if content.model_config:
-        data["model_config"] = content.model_config
-    if content.tags:
-        data["tags"] = content.tags
-    if content.response_format is not None:
-        data["response_format"] = content.response_format
+    data = written(content)
+    if "description" in data:
+        data["description"] = _Prose(data["description"])
     template = content.template
     if isinstance(template, str):
         data["template"] = _Block(template)

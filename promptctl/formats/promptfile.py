@@ -200,7 +200,8 @@ def validate_content(content: PromptContent, source: str) -> None:
 
 
 def encode_prompt(content: PromptContent, source: str) -> bytes:
-    """Validate ``content`` and return the bytes of its prompt file (``promptdump``).
+    """Validate ``content`` and return the bytes of its prompt file (as ``promptdump``
+    writes it).
 
     Refuses content whose file would be larger than :data:`MAX_FILE_BYTES`, which no
     later load could read back.
@@ -212,10 +213,15 @@ def encode_prompt_read_back(content: PromptContent, source: str) -> tuple[bytes,
     """:func:`encode_prompt`, and the content a load of those bytes gives (what
     :func:`parse_prompt` returns), known without parsing them again: dumping reads the
     text back to check it."""
-    from .promptdump import dump_checked
-
     validate_content(content, source)
-    text, read_back = dump_checked(content)
+    # The plain form where it serves (most prompts): no PyYAML to import, no emitter.
+    fields = written(content)
+    text = plainyaml.write(fields)
+    read_back = plainyaml.read(text) if text is not None else None
+    if text is None or read_back != fields:
+        from .promptdump import dump_checked
+
+        text, read_back = dump_checked(content)
     data = text.encode("utf-8")
     if problem := size_problem(len(data), MAX_FILE_BYTES):
         raise InvalidPromptFile(source, None, "its prompt file " + problem)
@@ -229,6 +235,23 @@ def encode_prompt_read_back(content: PromptContent, source: str) -> tuple[bytes,
         tags=read_back.get("tags") or {},
         response_format=read_back.get("response_format"),
     )
+
+
+def written(content: PromptContent) -> dict[str, Any]:
+    """The keys a prompt file of ``content`` holds, in the order they are written: a
+    missing description or response format and an empty model config or tags are left
+    out, the template comes last."""
+    data: dict[str, Any] = {}
+    if content.description is not None:
+        data["description"] = content.description
+    if content.model_config:
+        data["model_config"] = content.model_config
+    if content.tags:
+        data["tags"] = content.tags
+    if content.response_format is not None:
+        data["response_format"] = content.response_format
+    data["template"] = content.template
+    return data
 
 
 def _size_problem(data: Any) -> str | None:
