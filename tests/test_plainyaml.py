@@ -180,7 +180,7 @@ TEMPLATE_LINES = _mostly(LINES, [*ODD_LINES, "  two spaces", "\ttab first", "x "
 SETTINGS = st.one_of(st.integers(-1000, 1000), st.floats(-10, 10).map(lambda x: round(x, 2)),
                      st.booleans(), TEXTS, st.integers(-10**20, 10**20), st.floats(),
                      st.none(), st.lists(st.integers(), max_size=2))
-KEYS = _mostly(WORDS, [*ODD_WORDS, "k:x", ""])
+KEYS = _mostly(WORDS, [*ODD_WORDS, "k:x", "k: x", "k #x", ""])
 
 
 @st.composite

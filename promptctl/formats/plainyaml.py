@@ -38,8 +38,10 @@ if TYPE_CHECKING:
 MOST_KEYS = 1000
 """Keys read at most; a file with more is left to YAML, which bounds what it builds."""
 
+_KEY = r"[A-Za-z_][A-Za-z0-9_.-]*"
 # A key, then ":" and either the end of the line or one space and a value.
-_ENTRY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?: (.+))?")
+_ENTRY = re.compile(rf"({_KEY}):(?: (.+))?")
+_PLAIN_KEY = re.compile(_KEY)
 # Plain text: a letter first (no number, date, null or indicator starts with one), then
 # no ":" (a mapping), "#" (a comment) or tab, and no space at the end (YAML drops it).
 _TEXT = re.compile(r"[A-Za-z](?:[^:#\t]*[^:#\t ])?")
@@ -166,8 +168,7 @@ def write(data: Mapping[str, Any]) -> str | None:
             out.append(f"{key}:\n")
             for name, item in value.items():
                 shown = _shown(item)
-                if not isinstance(name, str) or _key_and_value(f"{name}: x") is None \
-                        or shown is None:
+                if not _plain_key(name) or shown is None:
                     return None
                 out.append(f"  {name}: {shown}\n")
         elif isinstance(value, str) and (key == "template" or "\n" in value):
@@ -178,12 +179,17 @@ def write(data: Mapping[str, Any]) -> str | None:
             kept_block_last = block.startswith("|+")
         else:
             shown = _shown(value)
-            if shown is None or _key_and_value(f"{key}: x") is None:
+            if shown is None or not _plain_key(key):
                 return None
             out.append(f"{key}: {shown}\n")
     if kept_block_last:
         out.append("...\n")  # the emitter ends the document after a kept block's empty lines
     return "".join(out)
+
+
+def _plain_key(name: Any) -> bool:
+    """Whether ``name`` is a key :func:`read` reads, written as it is."""
+    return isinstance(name, str) and bool(_PLAIN_KEY.fullmatch(name)) and name not in _WORDS
 
 
 def _shown(value: Any) -> str | None:
