@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from . import coldload, indexfile
 from .errors import Conflict, InvalidName, PromptctlError, ShallowHistory
 from .formats.records import VersionRecord, split_records
-from .formats.references import validate_name
+from .formats.references import MAX_VERSION, validate_name
 
 if TYPE_CHECKING:
     from .git import Repo
@@ -348,7 +348,9 @@ class VersionIndex:
         return int(row[0] or 0)
 
     def version(self, name: str, number: int) -> VersionRow | None:
-        """Version ``number`` of ``name``."""
+        """Version ``number`` of ``name`` (``None`` too for a number no version can have)."""
+        if not 0 < number <= MAX_VERSION:
+            return None  # a huge one given as an int, which SQLite could not even compare
         with self._reading() as db:
             row = db.execute("SELECT * FROM versions WHERE name = ? AND number = ?",
                              (name, number)).fetchone()

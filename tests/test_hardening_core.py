@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from promptctl import Registry
+from promptctl.errors import VersionNotFound
 
 from .helpers import Run, git, snapshot, tick
 
@@ -453,3 +454,18 @@ def test_a_message_holding_nul_and_a_fake_entry_cannot_forge_a_commit(run: Run,
     assert code == 0, err
     assert '"version": 7' not in out and fake not in out
     assert run("load", "greet") == (0, "hi\n", "")
+
+
+def test_a_version_number_past_what_sqlite_holds_is_one_that_does_not_exist(
+        run: Run, repo_path: Path) -> None:
+    """A version given as a number (``alias set``'s argument, ``load_prompt(name,
+    version)``) may be any size: past 64 bits SQLite cannot compare it, and it was an
+    internal error. It is a version that does not exist, as 0 is; nothing changes."""
+    assert run("register", "greet", "-t", "hi")[0] == 0
+    before = snapshot(repo_path)
+    for number in ("0", "9" * 19, "9" * 40):
+        code, out, err = run("alias", "set", "greet", "production", "--", number)
+        assert (code, out) == (3, "") and f"has no version {number}" in err, err
+    assert snapshot(repo_path) == before
+    with Registry(repo_path) as reg, pytest.raises(VersionNotFound):
+        reg.load_prompt("greet", 10**20)
