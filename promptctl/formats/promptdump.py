@@ -1,7 +1,10 @@
 """Writing a prompt file: content as deterministic, reviewable YAML.
 
 Apart from :mod:`.promptfile` (reading and checking) because it needs PyYAML's emitter,
-which a load never does: importing PyYAML costs ~10 ms.
+which a load never does: importing PyYAML costs ~10 ms. Content in the plain form is
+written by :func:`.plainyaml.write` instead (``promptfile.encode_prompt``), to the same
+bytes, which a property test holds it to: a change to how this module writes must be
+made there too, or that test fails.
 """
 
 from __future__ import annotations
