@@ -140,33 +140,30 @@ def _first(top: str, git_dir: str, common_dir: str, root: str,
     if any(char in database for char in "?#%"):
         return None  # not a path an SQLite URI can hold as it is
     try:  # read-only: never makes an index
-        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db, \
-                _Objects(top) as git:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
             db.execute("BEGIN")  # one snapshot of the index for every lookup below
             meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('schema', 'tip')"))
             if meta.get("schema") != indexfile.SCHEMA_VERSION or meta.get("tip") != tip or \
                     db.execute("SELECT 1 FROM findings WHERE name = ?", (ref.name,)).fetchone():
                 return None  # an index to bring up to date; numbers to warn about
-            tag = target = None
-            # The lookups of VersionIndex.made_by, .version and .newest.
-            if ref.alias is not None:
-                tag = alias_ref(ref.name, ref.alias)
-                target = files.resolve(common_dir, tag)
-                commit = git.commit(target) if target is not None else None
-                row = db.execute("SELECT commit_id, blob FROM versions WHERE name = ? AND "
-                                 "commit_id = ?", (ref.name, commit)).fetchone()
-            elif ref.version is not None:
-                row = db.execute("SELECT commit_id, blob FROM versions WHERE name = ? AND "
-                                 "number = ?", (ref.name, ref.version)).fetchone()
-            else:
-                row = db.execute("SELECT v.commit_id, v.blob FROM latest l JOIN versions v ON "
-                                 "v.name = l.name AND v.number = l.number WHERE l.name = ?",
-                                 (ref.name,)).fetchone()
-            # Read as the whole way reads it (snapshot.read_version): through the commit.
-            found = git.read(f"{row[0]}:{prefix}prompts/{ref.name}.yaml") if row else None
+            # Git is started only now: after a pull, the index is behind and this is it.
+            with _Objects(top) as git:
+                tag = target = None
+                if ref.alias is not None:
+                    tag = alias_ref(ref.name, ref.alias)
+                    target = files.resolve(common_dir, tag)
+                    commit = git.commit(target) if target is not None else None
+                    row = db.execute(indexfile.VERSION_MADE_BY, (ref.name, commit)).fetchone()
+                elif ref.version is not None:
+                    row = db.execute(indexfile.VERSION_BY_NUMBER,
+                                     (ref.name, ref.version)).fetchone()
+                else:
+                    row = db.execute(indexfile.NEWEST_VERSION, (ref.name,)).fetchone()
+                # Read as the whole way reads it (snapshot.read_version): through the commit.
+                found = git.read(f"{row[2]}:{prefix}prompts/{ref.name}.yaml") if row else None
     except sqlite3.Error:
         return None  # no index yet, or one the whole way resets
-    if found is None or found[:2] != (row[1], "blob"):
+    if found is None or found[:2] != (row[3], "blob"):  # row: VersionRow's columns
         return None
     content = plainyaml.read(found[2].decode("utf-8"))
     if content is None or next(schema.problems(content), None) is not None:

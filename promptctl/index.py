@@ -352,23 +352,19 @@ class VersionIndex:
         if not 0 < number <= MAX_VERSION:
             return None  # a huge one given as an int, which SQLite could not even compare
         with self._reading() as db:
-            row = db.execute("SELECT * FROM versions WHERE name = ? AND number = ?",
-                             (name, number)).fetchone()
+            row = db.execute(indexfile.VERSION_BY_NUMBER, (name, number)).fetchone()
         return VersionRow(*row) if row else None
 
     def newest(self, name: str) -> VersionRow | None:
         """The version of ``name`` in force at the tip while its file exists, else ``None``."""
         with self._reading() as db:
-            row = db.execute(
-                "SELECT v.* FROM latest l JOIN versions v"
-                " ON v.name = l.name AND v.number = l.number WHERE l.name = ?", (name,)).fetchone()
+            row = db.execute(indexfile.NEWEST_VERSION, (name,)).fetchone()
         return VersionRow(*row) if row else None
 
     def made_by(self, name: str, commit: str) -> VersionRow | None:
         """The version ``commit`` created for ``name``, if it created one."""
         with self._reading() as db:
-            row = db.execute("SELECT * FROM versions WHERE name = ? AND commit_id = ?",
-                             (name, commit)).fetchone()
+            row = db.execute(indexfile.VERSION_MADE_BY, (name, commit)).fetchone()
         return VersionRow(*row) if row else None
 
     def numbers_made_by(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:

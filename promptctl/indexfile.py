@@ -1,4 +1,5 @@
-"""Where a registry's version index is kept, and the schema it is written in.
+"""Where a registry's version index is kept, the schema it is written in, and the
+lookups of one version in it.
 
 Apart from :mod:`promptctl.index` so that the cold ``promptctl load`` (``coldload``) can
 find and check the index without importing the machinery that builds it.
@@ -16,6 +17,14 @@ except ImportError:  # pragma: no cover - a Python without it
 # 5: a registry in a folder no longer takes another folder's records for its own, so its
 # numbers may differ from those a schema-4 index holds; every index is built anew once.
 SCHEMA_VERSION = "5"
+
+
+# The lookups of one version's row, by number, by the commit that made it, and the
+# newest: VersionIndex's, and the cold load's, which must find the same row.
+VERSION_BY_NUMBER = "SELECT * FROM versions WHERE name = ? AND number = ?"
+VERSION_MADE_BY = "SELECT * FROM versions WHERE name = ? AND commit_id = ?"
+NEWEST_VERSION = ("SELECT v.* FROM latest l JOIN versions v"
+                  " ON v.name = l.name AND v.number = l.number WHERE l.name = ?")
 
 
 def path(common_dir: str, prefix: str, branch: str | None) -> str:
