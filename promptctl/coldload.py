@@ -48,7 +48,7 @@ import os
 import stat
 
 from .git import files
-from .location import is_remote, locate
+from .location import folder_prefix, is_remote, locate
 
 TYPE_CHECKING = False  # typing itself costs a cold load ~3 ms
 if TYPE_CHECKING:
@@ -129,8 +129,7 @@ def _first(top: str, git_dir: str, common_dir: str, root: str,
     tip = files.resolve(common_dir, branch) if branch is not None else None
     if tip is None or files.fetch_unconfigured(common_dir):
         return None  # a detached HEAD, an unborn branch; a clone the whole way configures
-    prefix = root[len(top):].strip("/")
-    prefix = f"{prefix}/" if prefix else ""
+    prefix = folder_prefix(root, top)
     prefix.encode()  # a folder name that is not UTF-8: the whole way refuses it
     try:
         ref = parse_ref(reference)

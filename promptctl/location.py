@@ -84,3 +84,11 @@ def locate(location: str | None) -> str:
         if os.path.exists(os.path.join(folder, ".git")) or parent == folder:
             raise RegistryNotFound(cwd)  # do not leave the repository we are in
         folder = parent
+
+
+def folder_prefix(root: str, top: str) -> str:
+    """Where the registry folder ``root`` sits in the work tree ``top`` that holds it (both
+    absolute, links resolved): ``""`` or ``"a/b/"``, as every prompt's path in Git starts.
+    The version index is named by it, so the registry and the cold load ask it here."""
+    rel = os.path.relpath(root, top)
+    return "" if rel == "." else rel.replace(os.sep, "/") + "/"

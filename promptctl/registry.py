@@ -48,7 +48,7 @@ from .formats.references import (
 )
 from .git import Repo, files
 from .index import Finding, Progress, VersionIndex
-from .location import CONFIG_FILE, given, is_remote, locate
+from .location import CONFIG_FILE, folder_prefix, given, is_remote, locate
 from .models import (
     AliasInfo,
     AliasMove,
@@ -1004,14 +1004,14 @@ def _with_tags(version: PromptVersion, tags: dict[str, str]) -> PromptContent:
 def _prefix(root: Path, repo: Repo) -> str:
     """Where the registry at ``root`` sits in ``repo`` (``""`` or ``"a/b/"``): every prompt's
     path in Git starts with it, so it must be UTF-8 text, as the rest of those paths."""
-    rel = root.resolve().relative_to(repo.root.resolve()).as_posix()
+    prefix = folder_prefix(str(root.resolve()), str(repo.root.resolve()))
     try:
-        rel.encode()
+        prefix.encode()
     except UnicodeEncodeError as exc:
         repo.close()
-        raise InvalidInput(f"the registry folder {rel!r} is not UTF-8 text, which prompt "
-                           "paths in Git must be: rename it") from exc
-    return "" if rel == "." else f"{rel}/"
+        raise InvalidInput(f"the registry folder {prefix.rstrip('/')!r} is not UTF-8 text, "
+                           "which prompt paths in Git must be: rename it") from exc
+    return prefix
 
 
 def _registry_branch(repo: Repo, current: str | None) -> str | None:
