@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import InvalidConfig, InvalidInput
 from . import plainyaml
-from .bounded import MAX_FILE_BYTES, shown_key, text_size_problem
+from .bounded import shown_key
 from .references import validate_alias
 
 CONFIG_VERSION = 1
@@ -57,11 +57,7 @@ def parse_config(text: str, source: str = "promptctl.yaml") -> RegistryConfig:
     # Bounded like a prompt file (size, values, depth), and duplicate keys are refused:
     # a second `production:` must not quietly replace the first one's rules. The plain
     # form (`version: 1`, what `init` writes) is read without importing YAML.
-    data = plainyaml.read(text) if not text_size_problem(text, MAX_FILE_BYTES) else None
-    if data is None:
-        from .safeyaml import load_yaml
-
-        data = load_yaml(text, source, InvalidConfig)
+    data = plainyaml.load(text, source, InvalidConfig)
     if data is None:
         return RegistryConfig()
     if not isinstance(data, dict):

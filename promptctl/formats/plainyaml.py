@@ -30,10 +30,14 @@ from __future__ import annotations
 
 import re
 
+from .bounded import MAX_FILE_BYTES, text_size_problem
+
 TYPE_CHECKING = False  # typing itself costs a cold load ~2 ms
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
+
+    from ..errors import InvalidFile
 
 MOST_KEYS = 1000
 """Keys read at most; a file with more is left to YAML, which bounds what it builds."""
@@ -52,6 +56,19 @@ _WORDS = frozenset(["yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE
                     "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null",
                     "NULL"])
 _NO = object()
+
+
+def load(text: str, source: str, error: type[InvalidFile]) -> Any:
+    """YAML text read within the bounds of :mod:`.bounded`: in the plain form here, without
+    importing PyYAML, else by :func:`.safeyaml.load_yaml` (every failure raises ``error``
+    naming ``source``)."""
+    if not text_size_problem(text, MAX_FILE_BYTES):
+        data = read(text)
+        if data is not None:
+            return data
+    from .safeyaml import load_yaml
+
+    return load_yaml(text, source, error)
 
 
 def read(text: str) -> dict[str, Any] | None:

@@ -64,13 +64,7 @@ def _load(text: str, source: str) -> Any:
 
     A file in the plain form (:mod:`.plainyaml`: what promptctl writes) is read without
     YAML: the same answer ~7 times faster, and no PyYAML to import (~10 ms)."""
-    if not text_size_problem(text, MAX_FILE_BYTES):
-        data = plainyaml.read(text)
-        if data is not None:
-            return data
-    from .safeyaml import load_yaml
-
-    return load_yaml(text, source, InvalidPromptFile)
+    return plainyaml.load(text, source, InvalidPromptFile)
 
 
 def decode_prompt(data: bytes, source: str) -> str:
