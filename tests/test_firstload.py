@@ -237,3 +237,46 @@ def test_a_repository_git_refuses_is_refused_as_the_whole_way_refuses_it(
     assert _first(prompts, *load) == (0, "Hello Ada!\n", "")
     monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")  # git's own test switch
     assert _first(prompts, *load) is None
+
+
+def test_clones_of_a_bare_remote_pulling_with_rebase_and_merge(
+        run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Plain clones of a bare remote; one registers and promotes, pushing; the other
+    pulls with plain git (rebase, then merge over a hand edit of its own) and loads
+    between: each first load answers as the whole way, or leaves the line to it."""
+    assert run("register", "greet", "-t", "One {{ name }}")[0] == 0
+    assert run("alias", "set", "greet", "production", "1")[0] == 0
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(run.repo), str(remote))
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for clone in (ours, theirs):
+        git(tmp_path, "clone", "-q", str(remote), str(clone))
+        git(clone, "config", "pull.rebase", "false")
+    load = ["load", "greet@production", "--var", "name=Ada"]
+    # A fresh clone: promptctl configures its fetch first, the whole way.
+    assert _first(run, *load, registry=ours) is None
+    assert _whole_way(run, monkeypatch, "--registry", str(ours), *load)[:2] == (0, "One Ada\n")
+    assert _first(run, *load, registry=ours) == (0, "One Ada\n", "")
+    their = ["--registry", str(theirs)]
+    for args in (["register", "greet", "-t", "Two {{ name }}", "--push"],
+                 ["alias", "set", "greet", "production", "2", "--push"]):
+        assert run(*their, *args, registry=False)[0] == 0
+    git(ours, "pull", "-q", "--rebase")
+    for expected in (None, (0, "Two Ada\n", "")):  # the index catches up the whole way
+        assert _first(run, *load, registry=ours) == expected
+        assert _whole_way(run, monkeypatch, "--registry", str(ours), *load) == (
+            0, "Two Ada\n", "")
+    (ours / "prompts" / "notes.yaml").write_text("template: mine\n")
+    git(ours, "add", "-A")
+    git(ours, "commit", "-qm", "a prompt of our own")
+    assert run(*their, "register", "greet", "-t", "Three {{ name }}", "--push",
+               registry=False)[0] == 0
+    assert run(*their, "alias", "set", "greet", "production", "3", "--push",
+               registry=False)[0] == 0
+    git(ours, "pull", "-q", "--no-edit")  # a merge commit
+    assert _first(run, *load, registry=ours) is None
+    whole = _whole_way(run, monkeypatch, "--registry", str(ours), *load)
+    assert whole == (0, "Three Ada\n", "")
+    assert _first(run, *load, registry=ours) == whole
+    assert _first(run, "load", "greet/2", "--var", "name=Ada", registry=ours) == (
+        0, "Two Ada\n", "")  # version 2 names what it named before the merge
