@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,77 @@ def test_git_errors_go_to_a_file_that_leaves_nothing_behind(
         errors.seek(0)
         assert errors.read() == b"fatal: words\n"
     assert list(tmp_path.iterdir()) == []
+
+
+# Names that sort next to each other in tricky ways: a name that is a prefix of another,
+# "-" and "." sorting before "/" and "@", non-ASCII (bytes above 0x7f).
+_NEIGHBOURS = ["a", "a-b", "a.b", "a/b", "a/b/c", "ab", "b", "é", "z/é", "zz"]
+
+
+def test_each_prompts_alias_block_matches_git_in_a_large_packed_file(repo: Path) -> None:
+    """A load reads one prompt's aliases from ``packed-refs`` by bisection: for every
+    prompt, and for names absent from the file, it finds exactly what git lists."""
+    head = git(repo, "rev-parse", "HEAD").strip()
+    parent = git(repo, "rev-parse", "HEAD~1").strip()
+    names = [f"p{i:03d}" for i in range(0, 600, 3)] + _NEIGHBOURS
+    lines = [f"create refs/tags/prompts/{n}@{alias} {head if i % 2 else parent}\n"
+             for i, n in enumerate(names) for alias in ("production", "staging")]
+    lines += [f"create refs/heads/{n} {head}\n" for n in ("a", "z", "zz")]
+    subprocess.run(["git", "update-ref", "--stdin"], cwd=repo, check=True,
+                   input="".join(lines).encode())
+    for n in ("a", "a/b", "p300", "é"):  # annotated: their peeled lines sit in the block
+        git(repo, "tag", "-f", "-a", "-m", "m", f"prompts/{n}@production", "HEAD~2")
+    git(repo, "pack-refs", "--all")
+    assert not (repo / ".git" / "refs" / "tags" / "prompts").exists()
+    theirs = git_refs(repo, "refs/")
+    found = Repo(repo, repo / ".git", repo / ".git")
+    data = (repo / ".git" / "packed-refs").read_bytes()
+    for name in [*names, "p001", "a/", "", "zzz", "0", "~"]:
+        prefix = f"refs/tags/prompts/{name}@"
+        ours = found.refs.refs(prefix)
+        wanted = {n: t for n, t in theirs.items() if n.startswith(prefix)}
+        assert {n: (r.target, r.peeled) for n, r in ours.items()} == wanted, name
+        for refname, (target, _) in wanted.items():
+            assert files.packed_target(data, refname) == target
+    for refname in ("refs/heads/a", "refs/heads/z", "refs/heads/main", "refs/heads/zz"):
+        assert files.resolve(str(repo / ".git"), refname) == theirs[refname][0]
+        assert found.refs.resolve(refname) == theirs[refname][0]
+    assert files.packed_target(data, "refs/heads/y") is None
+    assert found.refs.refs("refs/tags/") == found.refs.refs("refs/tags/prompts/")
+    assert len(found.refs.refs("refs/tags/prompts/")) == 2 * len(names)
+    found.close()
+
+
+_NAME = st.text(st.sampled_from("ab/@-.é~"), min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(names=st.lists(_NAME, unique=True, max_size=40), peeled=st.lists(st.booleans()),
+       prefix=st.text(st.sampled_from("ab/@-.é~"), max_size=4))
+def test_the_block_of_a_sorted_file_is_every_ref_under_its_prefix(
+        names: list[str], peeled: list[bool], prefix: str) -> None:
+    """:func:`files.packed_block` on a file sorted as git sorts it (bytewise): exactly the
+    lines of the refs under the prefix, each with its peeled line."""
+    refs = sorted(f"refs/{n}".encode() for n in names)
+    lines = [b"# pack-refs with: peeled fully-peeled sorted \n"]
+    wanted = b""
+    for i, ref in enumerate(refs):
+        entry = b"1" * 40 + b" " + ref + b"\n"
+        if i < len(peeled) and peeled[i]:
+            entry += b"^" + b"2" * 40 + b"\n"
+        lines.append(entry)
+        if ref.startswith(f"refs/{prefix}".encode()):
+            wanted += entry
+    data = b"".join(lines)
+    start, end = files.packed_block(data, f"refs/{prefix}".encode())
+    assert data[start:end] == wanted
+    assert wanted == b"" or data.find(wanted) == start
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(body=st.binary(max_size=300), prefix=st.binary(max_size=6))
+def test_a_file_that_lies_about_being_sorted_still_ends(body: bytes, prefix: bytes) -> None:
+    """Any bytes behind a "sorted" header: the bisection ends, inside the file."""
+    data = b"# pack-refs with: sorted \n" + body
+    start, end = files.packed_block(data, prefix)
+    assert 0 < start <= end <= len(data)

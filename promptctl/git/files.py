@@ -58,14 +58,57 @@ def packed_target(data: bytes, refname: str) -> str | None:
 
     Bytes, not text: at 20,000 aliases the file is ~2 MB, and decoding it all would cost
     more than finding the one line."""
-    needle = f" {refname}\n".encode()
-    at = data.find(needle)
+    start, end = packed_block(data, refname.encode("utf-8", "surrogateescape"))
+    needle = f" {refname}\n".encode("utf-8", "surrogateescape")
+    at = data.find(needle, start, end)
     while at >= 0:
         target = data[data.rfind(b"\n", 0, at) + 1:at]
         if b" " not in target and not target.startswith((b"#", b"^")):  # not a comment
             return target.decode("ascii", "replace")
-        at = data.find(needle, at + 1)
+        at = data.find(needle, at + 1, end)
     return None
+
+
+def packed_block(data: bytes, prefix: bytes) -> tuple[int, int]:
+    """Where the refs whose names start with ``prefix`` stand in ``packed-refs`` (its
+    bytes, ``data``): the offset of their first line, and the one just past their last.
+
+    A file git wrote says on its first line that it is sorted, so the block is found by
+    bisection, as git finds a ref there: a few lines read where a scan for the name read
+    the file up to it (at 20,000 aliases, ~0.4 ms for every prompt a load asks about).
+    A file that does not say so is read whole: the block is all of it.
+    """
+    if not data.startswith(b"#") or b" sorted" not in data[:data.find(b"\n")]:
+        return 0, len(data)
+    first = data.find(b"\n") + 1
+    start = _first_ref(data, first, prefix, after=False)
+    return start, _first_ref(data, start, prefix, after=True)
+
+
+def _first_ref(data: bytes, lo: int, prefix: bytes, *, after: bool) -> int:
+    """The offset of the first ref line from ``lo`` whose name, cut to ``prefix``'s length,
+    is at least ``prefix`` (``after``: past it); ``len(data)`` if none is.
+
+    Each step reads the line holding the middle offset (or the ref line a peeled ``^``
+    line belongs to) and moves one bound past it, so it ends on any bytes, sorted or not.
+    A line with no name (a peeled line at ``lo``, whose ref is behind) counts as before.
+    """
+    hi = len(data)
+    size = len(prefix)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        line = data.rfind(b"\n", lo, mid) + 1 or lo
+        if data.startswith(b"^", line) and line > lo:  # a peeled line: its ref is above
+            line = data.rfind(b"\n", lo, line - 1) + 1 or lo
+        end = data.find(b"\n", line, hi)
+        end = hi if end < 0 else end
+        space = data.find(b" ", line, end)
+        key = data[space + 1:min(space + 1 + size, end)] if space >= 0 else b""
+        if key > prefix if after else key >= prefix:
+            hi = line
+        else:
+            lo = min(data.find(b"\n", mid) + 1 or hi, hi)
+    return lo
 
 
 def resolve(common_dir: str, refname: str, depth: int = 0) -> str | None:
