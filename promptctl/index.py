@@ -387,13 +387,6 @@ class VersionIndex:
                               (name, blob)).fetchall()
         return [VersionRow(*row) for row in rows]
 
-    def versions(self, name: str) -> list[VersionRow]:
-        """Every version of ``name``, by number."""
-        with self._reading() as db:
-            rows = db.execute("SELECT * FROM versions WHERE name = ? ORDER BY number",
-                              (name,)).fetchall()
-        return [VersionRow(*row) for row in rows]
-
     def history_rows(self, name: str) -> list[tuple[str, int, str, str, str, int, str]]:
         """Every version of ``name``, by number, as ``(name, number, commit, author, email,
         timestamp, note)``: what a history shows and no more (1,000 versions in ~2.2 ms
@@ -503,7 +496,8 @@ class _Numbering:
         self.commits: dict[str, Commit] = {}
         self.plan = _Plan(rebuild=not incremental)
         self._records: dict[str, list[VersionRecord]] = {}  # commit -> its valid records
-        self._taken: dict[str, dict[int, VersionRow]] = {}  # name -> number -> row
+        self._added: dict[str, dict[int, VersionRow]] = {}  # name -> number -> row
+        self._top: dict[str, int] = {}  # name -> highest number stored or added
         self._reserved: dict[str, set[int]] = {}
         self._addressable: dict[str, bool] = {}  # record name -> a prompt promptctl can name
 
@@ -575,7 +569,7 @@ class _Numbering:
 
     def _claim(self, name: str, number: int, blob: str, commit: str) -> VersionRow | None:
         """Give ``number`` to a final record, unless another version holds it."""
-        held = self._taken_for(name).get(number)
+        held = self._held(name, number)
         if held is None:
             return self._add(name, number, blob, commit, "final")
         if held.blob == blob:
@@ -591,9 +585,8 @@ class _Numbering:
         return None
 
     def _next_free(self, name: str) -> int:
-        taken = self._taken_for(name)
         reserved = self._reserved.get(name, set())
-        number = max(taken, default=0) + 1
+        number = self._highest(name) + 1
         while number in reserved:
             number += 1
         return number
@@ -602,16 +595,27 @@ class _Numbering:
         c = self.commits[commit]
         row = VersionRow(name, number, commit, blob, c.author, c.email, c.timestamp, c.message,
                          kind)
-        self._taken_for(name)[number] = row
+        self._added.setdefault(name, {})[number] = row
+        self._top[name] = max(self._highest(name), number)
         self.plan.rows.append(row)
         return row
 
-    def _taken_for(self, name: str) -> dict[int, VersionRow]:
-        taken = self._taken.get(name)
-        if taken is None:
-            stored = self.index.versions(name) if self.incremental else []
-            taken = self._taken[name] = {row.number: row for row in stored}
-        return taken
+    # The stored numbering is read a row at a time: a register of a prompt with thousands
+    # of versions reads the one number it claims and the highest, not every version.
+
+    def _held(self, name: str, number: int) -> VersionRow | None:
+        """The version holding ``number`` of ``name``: added by this walk, else stored."""
+        added = self._added.get(name, {}).get(number)
+        if added is not None or not self.incremental:
+            return added
+        return self.index.version(name, number)
+
+    def _highest(self, name: str) -> int:
+        """The highest number ``name`` has, stored or added by this walk (0: none)."""
+        top = self._top.get(name)
+        if top is None:
+            top = self._top[name] = self.index.count(name) if self.incremental else 0
+        return top
 
     # -- reading the commits ---------------------------------------------------------------
 

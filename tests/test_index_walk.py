@@ -103,3 +103,32 @@ def test_which_claim_of_one_number_wins_depends_on_the_graph_not_on_dates(
             clashes = [f for f in reg.findings() if f.kind == "clash"]
         assert [(f.name, f.number) for f in clashes] == [("p", 2)]
     assert winners == ["from x", "from x"]
+
+
+def test_a_register_reads_as_much_of_the_index_for_a_long_history_as_a_short_one(
+        repo_path: Path) -> None:
+    """Numbering a new version reads the number it claims and the highest one, not every
+    version of the prompt: the SQLite work of a register (counted in virtual-machine steps,
+    not timed) is the same for a prompt with 120 versions as for one with 2."""
+    with Registry(repo_path) as reg:
+        for i in range(120):
+            reg.register_prompt("long", f"long {i}\n", f"v{i}")
+        for i in range(2):
+            reg.register_prompt("short", f"short {i}\n", f"v{i}")
+        db = reg._index._db  # type: ignore[union-attr]
+        steps = [0]
+
+        def step() -> int:
+            steps[0] += 1
+            return 0
+
+        db.set_progress_handler(step, 1)
+        counted = {}
+        for turn, name in enumerate(("short", "long", "short", "long")):
+            steps[0] = 0
+            result = reg.register_prompt(name, f"{name} new {turn}\n", "next")
+            counted[name] = steps[0]
+        db.set_progress_handler(None, 1)
+        assert result.version == 122
+        assert reg.load_prompt("long/122").template == "long new 3\n"
+        assert counted["long"] <= counted["short"] * 1.1 + 50, counted
