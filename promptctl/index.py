@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS latest (
 CREATE TABLE IF NOT EXISTS findings (kind TEXT, name TEXT, number INTEGER, detail TEXT);
 """
 _BUSY_TIMEOUT_MS = 30_000  # another process writing its rows: they are written in one go
+_UPDATE_ATTEMPTS = 10  # walks overtaken by another process's update before giving up
 
 
 class VersionRow(NamedTuple):
@@ -211,16 +212,22 @@ class VersionIndex:
         """
         if tip == self._tip and tip is not None:
             return
-        try:
-            stored = _meta(self._db, "tip")
-        except sqlite3.DatabaseError:
-            self._reset_database()
-            stored = None
-        if stored != tip:
+        for _ in range(_UPDATE_ATTEMPTS):
+            try:
+                stored = _meta(self._db, "tip")
+            except sqlite3.DatabaseError:
+                self._reset_database()
+                stored = None
+            if stored == tip:
+                break
             if tip is not None and self._repo.refs.is_shallow():
                 raise ShallowHistory()
-            self._update(stored, tip, progress, made)
             self._latest_cache = None
+            if self._update(stored, tip, progress, made):
+                break
+        else:
+            raise Conflict("the version index kept being updated by other processes while "
+                           "this one read history; try again")
         self._tip = tip
 
     def _reset_database(self) -> None:
@@ -230,15 +237,16 @@ class VersionIndex:
         self._db = self._open()
 
     def _update(self, stored: str | None, tip: str | None, progress: Progress | None,
-                made: tuple[str, str] | None = None) -> None:
+                made: tuple[str, str] | None = None) -> bool:
+        """Store the numbering from ``stored`` to ``tip``; ``False`` when another process
+        stored an update while this one walked (nothing was written: walk again)."""
         with _without_gc():
-            self._update_rows(stored, tip, progress, made)
+            return self._update_rows(stored, tip, progress, made)
 
     def _update_rows(self, stored: str | None, tip: str | None, progress: Progress | None,
-                     made: tuple[str, str] | None) -> None:
+                     made: tuple[str, str] | None) -> bool:
         if tip is None:
-            self._write(_Plan(rebuild=True), None)
-            return
+            return self._write(_Plan(rebuild=True), None, stored)
         plan = None
         if stored is not None:
             known: list[tuple[str, tuple[str, ...]]] | None = (
@@ -249,7 +257,7 @@ class VersionIndex:
             plan = self._plan(tip, None, progress)
             assert plan is not None
             plan.findings.extend(_renumbered(previous, plan.rows))
-        self._write(plan, tip)
+        return self._write(plan, tip, stored)
 
     def _plan(self, tip: str, stored: str | None, progress: Progress | None,
               known: list[tuple[str, tuple[str, ...]]] | None = None) -> _Plan | None:
@@ -285,14 +293,24 @@ class VersionIndex:
             progress(len(chain), len(chain))
         return plan
 
-    def _write(self, plan: _Plan, tip: str | None) -> None:
+    def _write(self, plan: _Plan, tip: str | None, stored: str | None) -> bool:
         """Store a plan in one short transaction (the walk itself ran outside it, so other
-        processes reading or building meanwhile never wait for a long one)."""
+        processes reading or building meanwhile never wait for a long one).
+
+        A plan that adds to the rows stored at ``stored`` is stored only if they are still
+        those (compare and swap): had another process stored its update meanwhile, this
+        walk may have read some of its rows and would number its versions a second time.
+        ``False`` then, and nothing is written. A rebuild replaces every row, so it is
+        stored whatever the index held.
+        """
         if plan.rebuild or plan.findings:  # an old tip may now load with a warning
             coldload.forget(str(self._repo.git_dir))
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
+            if not plan.rebuild and _meta(db, "tip") != stored:
+                db.execute("ROLLBACK")
+                return False
             if plan.rebuild:
                 for table in ("versions", "latest", "findings"):
                     db.execute(f"DELETE FROM {table}")
@@ -321,6 +339,7 @@ class VersionIndex:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        return True
 
     def _all_rows(self) -> dict[tuple[str, int], VersionRow]:
         rows = self._db.execute("SELECT * FROM versions").fetchall()

@@ -132,3 +132,28 @@ def test_a_register_reads_as_much_of_the_index_for_a_long_history_as_a_short_one
         assert result.version == 122
         assert reg.load_prompt("long/122").template == "long new 3\n"
         assert counted["long"] <= counted["short"] * 1.1 + 50, counted
+
+
+def test_an_index_update_that_lost_a_race_is_done_again_not_stored_twice(
+        repo_path: Path) -> None:
+    """Two processes bring one index up to date at once: the one whose walk started from
+    a tip the other has since moved on stores nothing from that walk, so a hand edit is
+    numbered once, not once by each."""
+    with Registry(repo_path) as first, Registry(repo_path) as second:
+        first.register_prompt("p", "one\n", "v1")
+        assert second.load_prompt("p", cache_ttl_seconds=0).version == 1
+        (repo_path / "prompts" / "p.yaml").write_text("template: |\n  two\n")
+        git(repo_path, "commit", "-qam", "edited by hand")
+        index = second._index
+        assert index is not None
+        walk = index._plan
+
+        def overtaken(*args: object, **kwargs: object) -> object:
+            first.load_prompt("p", cache_ttl_seconds=0)  # the other process, meanwhile
+            return walk(*args, **kwargs)  # type: ignore[arg-type]
+
+        index._plan = overtaken  # type: ignore[method-assign]
+        assert second.load_prompt("p", cache_ttl_seconds=0).version == 2
+        index._plan = walk  # type: ignore[method-assign]
+        assert [v.version for v in second.history("p")] == [1, 2]
+        assert first.load_prompt("p", cache_ttl_seconds=0).version == 2
