@@ -87,6 +87,36 @@ def test_concurrent_set_tags_from_four_processes_keeps_all_forty_keys(run: Run,
     git(repo_path, "fsck", "--no-progress")
 
 
+def _load_newest_worker(path: str) -> int:
+    """One process of the concurrent-loads test: a fresh registry loads the newest version."""
+    with Registry(path) as reg:
+        return reg.load_prompt("greet", cache_ttl_seconds=0).version
+
+
+def test_processes_loading_at_once_after_hand_edits_number_each_edit_once(
+        run: Run, repo_path: Path) -> None:
+    """Four processes bring the index up to date at once after every hand edit (an app's
+    workers after a pull): each edit is one version, the same one in every process, and
+    the numbering is what a rebuild from history gives."""
+    assert run("register", "greet", "-t", "hi")[0] == 0
+    prompt = repo_path / "prompts" / "greet.yaml"
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(WORKERS) as pool:
+        for edit in range(1, 9):
+            prompt.write_text(f"template: |\n  edit {edit}\n")
+            tick()
+            git(repo_path, "commit", "-qam", f"edit {edit} by hand")
+            seen = pool.map(_load_newest_worker, [str(repo_path)] * WORKERS)
+            assert seen == [edit + 1] * WORKERS
+    with Registry(repo_path) as reg:
+        numbered = [(v.version, v.commit) for v in reg.history("greet")]
+    for index in (repo_path / ".git" / "promptctl").glob("index-*.sqlite"):
+        index.unlink()
+    with Registry(repo_path) as reg:
+        assert [(v.version, v.commit) for v in reg.history("greet")] == numbered
+    assert len(numbered) == 9
+
+
 # -- item 4: writes that fail after committing ------------------------------------------------
 
 
