@@ -297,18 +297,18 @@ class VersionIndex:
         """Store a plan in one short transaction (the walk itself ran outside it, so other
         processes reading or building meanwhile never wait for a long one).
 
-        A plan that adds to the rows stored at ``stored`` is stored only if they are still
-        those (compare and swap): had another process stored its update meanwhile, this
-        walk may have read some of its rows and would number its versions a second time.
-        ``False`` then, and nothing is written. A rebuild replaces every row, so it is
-        stored whatever the index held.
+        A plan made from the index as it stood at ``stored`` is stored only if the index
+        still stands there (compare and swap): had another process stored its update
+        meanwhile, this walk may have read some of its rows, and would number its versions
+        a second time or, rebuilding, store no findings over the ones it found. ``False``
+        then, and nothing is written.
         """
         if plan.rebuild or plan.findings:  # an old tip may now load with a warning
             coldload.forget(str(self._repo.git_dir))
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            if not plan.rebuild and _meta(db, "tip") != stored:
+            if _meta(db, "tip") != stored:
                 db.execute("ROLLBACK")
                 return False
             if plan.rebuild:

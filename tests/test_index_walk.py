@@ -157,3 +157,30 @@ def test_an_index_update_that_lost_a_race_is_done_again_not_stored_twice(
         index._plan = walk  # type: ignore[method-assign]
         assert [v.version for v in second.history("p")] == [1, 2]
         assert first.load_prompt("p", cache_ttl_seconds=0).version == 2
+
+
+def test_a_rebuild_that_lost_a_race_keeps_the_other_processes_findings(
+        repo_path: Path) -> None:
+    """After a reset that renumbers, two processes rebuild at once: the one whose rebuild
+    read the other's rows must not store its own over them, or the warning that a
+    number changed meaning is lost."""
+    with Registry(repo_path) as first, Registry(repo_path) as second:
+        first.register_prompt("p", "one\n", "v1")
+        first.register_prompt("p", "two\n", "v2")
+        assert second.load_prompt("p/2", cache_ttl_seconds=0).template == "two\n"
+        git(repo_path, "reset", "-q", "--hard", "HEAD~1")
+        (repo_path / "prompts" / "p.yaml").write_text("template: |\n  other two\n")
+        git(repo_path, "commit", "-qam", "another second version")
+        index = second._index
+        assert index is not None
+        read_rows = index._all_rows
+
+        def overtaken() -> object:
+            first.load_prompt("p/2", cache_ttl_seconds=0)  # the other process, meanwhile
+            return read_rows()
+
+        index._all_rows = overtaken  # type: ignore[method-assign]
+        assert second.load_prompt("p/2", cache_ttl_seconds=0).template == "other two\n"
+        index._all_rows = read_rows  # type: ignore[method-assign]
+        assert [f.number for f in second.findings()] == [2]
+        assert any("p/2 was commit" in w for w in first.warnings)
