@@ -128,6 +128,7 @@ class VersionIndex:
                  summarize: Summarize) -> None:
         self._repo = repo
         self._summarize = summarize
+        self._branch = branch
         self.prompts_dir = f"{prefix}prompts/"
         self.folder = prefix.rstrip("/")
         """The registry's folder in the repository (``""`` at its root), as records name it."""
@@ -252,12 +253,21 @@ class VersionIndex:
             known: list[tuple[str, tuple[str, ...]]] | None = (
                 [(tip, (stored,))] if made == (tip, stored) else None)
             plan = self._plan(tip, stored, None, known)
+            if plan is None and self._moved_on(tip):
+                # Another process indexed the branch past the tip this caller read (a
+                # register landed meanwhile): no rewrite, and nothing to store. The
+                # caller's next look at the branch finds the index current.
+                return True
         if plan is None or plan.rebuild:
             previous = self._all_rows() if stored is not None else {}
             plan = self._plan(tip, None, progress)
             assert plan is not None
             plan.findings.extend(_renumbered(previous, plan.rows))
         return self._write(plan, tip, stored)
+
+    def _moved_on(self, tip: str) -> bool:
+        """Whether the branch has moved from ``tip`` since the caller read it."""
+        return self._branch is not None and self._repo.refs.resolve(self._branch) != tip
 
     def _plan(self, tip: str, stored: str | None, progress: Progress | None,
               known: list[tuple[str, tuple[str, ...]]] | None = None) -> _Plan | None:

@@ -117,6 +117,47 @@ def test_processes_loading_at_once_after_hand_edits_number_each_edit_once(
     assert len(numbered) == 9
 
 
+def _load_until_worker(path: str, stop: str) -> int:
+    """One process of the loads-beside-registers test: load until ``stop`` exists."""
+    loads = 0
+    while not os.path.exists(stop):
+        with Registry(path) as reg:
+            reg.load_prompt("greet", cache_ttl_seconds=0)
+        loads += 1
+    return loads
+
+
+def test_processes_loading_while_versions_land_report_no_rewrite(
+        run: Run, repo_path: Path, tmp_path: Path) -> None:
+    """Four processes keep loading while this one registers and edits by hand: each may
+    find the index already past the branch tip it read (a register landed meanwhile).
+    That is no rewrite: no version is reported renumbered, and the numbering is what a
+    rebuild from history gives."""
+    assert run("register", "greet", "-t", "hi")[0] == 0
+    stop = tmp_path / "stop"
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(WORKERS) as pool:
+        loading = pool.starmap_async(_load_until_worker, [(str(repo_path), str(stop))] * WORKERS)
+        time.sleep(1)  # the workers start and load
+        with Registry(repo_path) as reg:
+            for step in range(30):
+                if step % 3 == 0:
+                    (repo_path / "prompts" / "greet.yaml").write_text(f"template: |\n  {step}\n")
+                    git(repo_path, "commit", "-qam", f"edit {step} by hand")
+                else:
+                    reg.register_prompt("greet", f"step {step}\n", f"step {step}")
+        stop.touch()
+        assert min(loading.get(timeout=120)) > 0
+    with Registry(repo_path) as reg:
+        assert reg.load_prompt("greet", cache_ttl_seconds=0).version == 31
+        assert reg.findings() == []
+        numbered = [(v.version, v.commit) for v in reg.history("greet")]
+    for index in (repo_path / ".git" / "promptctl").glob("index-*.sqlite"):
+        index.unlink()
+    with Registry(repo_path) as reg:
+        assert [(v.version, v.commit) for v in reg.history("greet")] == numbered
+
+
 # -- item 4: writes that fail after committing ------------------------------------------------
 
 

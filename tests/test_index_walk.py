@@ -184,3 +184,29 @@ def test_a_rebuild_that_lost_a_race_keeps_the_other_processes_findings(
         index._all_rows = read_rows  # type: ignore[method-assign]
         assert [f.number for f in second.findings()] == [2]
         assert any("p/2 was commit" in w for w in first.warnings)
+
+
+def test_a_walk_overtaken_by_a_register_does_not_rebuild_the_index_back(
+        repo_path: Path) -> None:
+    """A process brings the index up to date while another registers a version on top:
+    the index now stands past what the first process read as the branch tip. That is no
+    rewrite of history: nothing is reported renumbered, and the new version stays."""
+    with Registry(repo_path) as first, Registry(repo_path) as second:
+        first.register_prompt("p", "one\n", "v1")
+        assert second.load_prompt("p", cache_ttl_seconds=0).version == 1
+        (repo_path / "prompts" / "p.yaml").write_text("template: |\n  two\n")
+        git(repo_path, "commit", "-qam", "edited by hand")
+        index = second._index
+        assert index is not None
+        walk = index._plan
+
+        def overtaken(*args: object, **kwargs: object) -> object:
+            first.register_prompt("p", "three\n", "v3")  # the other process, meanwhile
+            return walk(*args, **kwargs)  # type: ignore[arg-type]
+
+        index._plan = overtaken  # type: ignore[method-assign]
+        second.load_prompt("p", cache_ttl_seconds=0)
+        index._plan = walk  # type: ignore[method-assign]
+        assert second.findings() == [] and second.warnings == []
+        assert second.load_prompt("p/3", cache_ttl_seconds=0).template == "three\n"
+        assert [v.version for v in second.history("p")] == [1, 2, 3]
