@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import given
@@ -134,29 +135,57 @@ def test_a_register_reads_as_much_of_the_index_for_a_long_history_as_a_short_one
         assert counted["long"] <= counted["short"] * 1.1 + 50, counted
 
 
+def _meanwhile(registry: Registry, step: str, other: Callable[[], object]) -> None:
+    """Make ``other`` (another process's work) run once, just before ``registry``'s index
+    next takes ``step`` of an update: the interleaving of a race, forced."""
+    index = registry._index
+    assert index is not None
+    original = getattr(index, step)
+
+    def overtaken(*args: object, **kwargs: object) -> object:
+        setattr(index, step, original)
+        other()
+        return original(*args, **kwargs)
+
+    setattr(index, step, overtaken)
+
+
+def _two_processes_after_a_hand_edit(repo_path: Path) -> tuple[Registry, Registry]:
+    """Two registries on one repository (two processes), both with the index at version 1
+    of ``p``, and a hand edit of ``p`` committed since."""
+    first, second = Registry(repo_path), Registry(repo_path)
+    first.register_prompt("p", "one\n", "v1")
+    assert second.load_prompt("p", cache_ttl_seconds=0).version == 1
+    (repo_path / "prompts" / "p.yaml").write_text("template: |\n  two\n")
+    git(repo_path, "commit", "-qam", "edited by hand")
+    return first, second
+
+
 def test_an_index_update_that_lost_a_race_is_done_again_not_stored_twice(
         repo_path: Path) -> None:
     """Two processes bring one index up to date at once: the one whose walk started from
     a tip the other has since moved on stores nothing from that walk, so a hand edit is
     numbered once, not once by each."""
-    with Registry(repo_path) as first, Registry(repo_path) as second:
-        first.register_prompt("p", "one\n", "v1")
-        assert second.load_prompt("p", cache_ttl_seconds=0).version == 1
-        (repo_path / "prompts" / "p.yaml").write_text("template: |\n  two\n")
-        git(repo_path, "commit", "-qam", "edited by hand")
-        index = second._index
-        assert index is not None
-        walk = index._plan
-
-        def overtaken(*args: object, **kwargs: object) -> object:
-            first.load_prompt("p", cache_ttl_seconds=0)  # the other process, meanwhile
-            return walk(*args, **kwargs)  # type: ignore[arg-type]
-
-        index._plan = overtaken  # type: ignore[method-assign]
+    first, second = _two_processes_after_a_hand_edit(repo_path)
+    with first, second:
+        _meanwhile(second, "_plan", lambda: first.load_prompt("p", cache_ttl_seconds=0))
         assert second.load_prompt("p", cache_ttl_seconds=0).version == 2
-        index._plan = walk  # type: ignore[method-assign]
         assert [v.version for v in second.history("p")] == [1, 2]
         assert first.load_prompt("p", cache_ttl_seconds=0).version == 2
+
+
+def test_a_walk_overtaken_by_a_register_does_not_rebuild_the_index_back(
+        repo_path: Path) -> None:
+    """A process brings the index up to date while another registers a version on top:
+    the index now stands past what the first process read as the branch tip. That is no
+    rewrite of history: nothing is reported renumbered, and the new version stays."""
+    first, second = _two_processes_after_a_hand_edit(repo_path)
+    with first, second:
+        _meanwhile(second, "_plan", lambda: first.register_prompt("p", "three\n", "v3"))
+        second.load_prompt("p", cache_ttl_seconds=0)
+        assert second.findings() == [] and second.warnings == []
+        assert second.load_prompt("p/3", cache_ttl_seconds=0).template == "three\n"
+        assert [v.version for v in second.history("p")] == [1, 2, 3]
 
 
 def test_a_rebuild_that_lost_a_race_keeps_the_other_processes_findings(
@@ -171,42 +200,7 @@ def test_a_rebuild_that_lost_a_race_keeps_the_other_processes_findings(
         git(repo_path, "reset", "-q", "--hard", "HEAD~1")
         (repo_path / "prompts" / "p.yaml").write_text("template: |\n  other two\n")
         git(repo_path, "commit", "-qam", "another second version")
-        index = second._index
-        assert index is not None
-        read_rows = index._all_rows
-
-        def overtaken() -> object:
-            first.load_prompt("p/2", cache_ttl_seconds=0)  # the other process, meanwhile
-            return read_rows()
-
-        index._all_rows = overtaken  # type: ignore[method-assign]
+        _meanwhile(second, "_all_rows", lambda: first.load_prompt("p/2", cache_ttl_seconds=0))
         assert second.load_prompt("p/2", cache_ttl_seconds=0).template == "other two\n"
-        index._all_rows = read_rows  # type: ignore[method-assign]
         assert [f.number for f in second.findings()] == [2]
         assert any("p/2 was commit" in w for w in first.warnings)
-
-
-def test_a_walk_overtaken_by_a_register_does_not_rebuild_the_index_back(
-        repo_path: Path) -> None:
-    """A process brings the index up to date while another registers a version on top:
-    the index now stands past what the first process read as the branch tip. That is no
-    rewrite of history: nothing is reported renumbered, and the new version stays."""
-    with Registry(repo_path) as first, Registry(repo_path) as second:
-        first.register_prompt("p", "one\n", "v1")
-        assert second.load_prompt("p", cache_ttl_seconds=0).version == 1
-        (repo_path / "prompts" / "p.yaml").write_text("template: |\n  two\n")
-        git(repo_path, "commit", "-qam", "edited by hand")
-        index = second._index
-        assert index is not None
-        walk = index._plan
-
-        def overtaken(*args: object, **kwargs: object) -> object:
-            first.register_prompt("p", "three\n", "v3")  # the other process, meanwhile
-            return walk(*args, **kwargs)  # type: ignore[arg-type]
-
-        index._plan = overtaken  # type: ignore[method-assign]
-        second.load_prompt("p", cache_ttl_seconds=0)
-        index._plan = walk  # type: ignore[method-assign]
-        assert second.findings() == [] and second.warnings == []
-        assert second.load_prompt("p/3", cache_ttl_seconds=0).template == "three\n"
-        assert [v.version for v in second.history("p")] == [1, 2, 3]
