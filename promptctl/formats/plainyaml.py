@@ -73,9 +73,7 @@ def load(text: str, source: str, error: type[InvalidFile]) -> Any:
 
 def read(text: str) -> dict[str, Any] | None:
     """The mapping YAML reads from ``text`` when it is in the plain form, else ``None``."""
-    # Every character printable (which leaves out control characters, the byte order
-    # mark and "\r", NEL, LS and PS, which YAML reads as line breaks), tabs and "\n" aside.
-    if not text.endswith("\n") or not text.replace("\n", "").replace("\t", "").isprintable():
+    if not text.endswith("\n") or not _printable(text):
         return None
     lines = text.split("\n")
     lines.pop()  # what follows the last line break: nothing
@@ -107,6 +105,13 @@ def read(text: str) -> dict[str, Any] | None:
             return None
         data[key] = found
     return data or None  # an empty document is null to YAML
+
+
+def _printable(text: str) -> bool:
+    """Whether every character of ``text`` but tabs and "\n" is printable, which leaves out
+    control characters, the byte order mark and "\r", NEL, LS and PS (YAML reads those
+    four as line breaks)."""
+    return text.replace("\n", "").replace("\t", "").isprintable()
 
 
 def _key_and_value(line: str) -> tuple[str, str | None] | None:
@@ -228,7 +233,7 @@ def _shown(value: Any) -> str | None:
 def _literal(text: str) -> str | None:
     """``|`` with its chomping and the lines of ``text``, indented two spaces, as the
     emitter writes a literal block; ``None`` where it would need more (or refuse one)."""
-    if not text or text[0] in " \t\n" or not text.replace("\n", "").replace("\t", "").isprintable():
+    if not text or text[0] in " \t\n" or not _printable(text):
         return None
     lines = text.split("\n")
     if any(line.endswith((" ", "\t")) for line in lines):
