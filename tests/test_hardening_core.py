@@ -87,6 +87,18 @@ def test_concurrent_set_tags_from_four_processes_keeps_all_forty_keys(run: Run,
     git(repo_path, "fsck", "--no-progress")
 
 
+def _numbering_checked_by_a_rebuild(repo_path: Path) -> list[tuple[int, str]]:
+    """``greet``'s versions as the index numbered them, ``(number, commit)``, asserted equal
+    to what an index built anew from history gives."""
+    with Registry(repo_path) as reg:
+        numbered = [(v.version, v.commit) for v in reg.history("greet")]
+    for index in (repo_path / ".git" / "promptctl").glob("index-*.sqlite"):
+        index.unlink()
+    with Registry(repo_path) as reg:
+        assert [(v.version, v.commit) for v in reg.history("greet")] == numbered
+    return numbered
+
+
 def _load_newest_worker(path: str) -> int:
     """One process of the concurrent-loads test: a fresh registry loads the newest version."""
     with Registry(path) as reg:
@@ -108,13 +120,7 @@ def test_processes_loading_at_once_after_hand_edits_number_each_edit_once(
             git(repo_path, "commit", "-qam", f"edit {edit} by hand")
             seen = pool.map(_load_newest_worker, [str(repo_path)] * WORKERS)
             assert seen == [edit + 1] * WORKERS
-    with Registry(repo_path) as reg:
-        numbered = [(v.version, v.commit) for v in reg.history("greet")]
-    for index in (repo_path / ".git" / "promptctl").glob("index-*.sqlite"):
-        index.unlink()
-    with Registry(repo_path) as reg:
-        assert [(v.version, v.commit) for v in reg.history("greet")] == numbered
-    assert len(numbered) == 9
+    assert len(_numbering_checked_by_a_rebuild(repo_path)) == 9
 
 
 def _load_until_worker(path: str, stop: str) -> int:
@@ -151,11 +157,7 @@ def test_processes_loading_while_versions_land_report_no_rewrite(
     with Registry(repo_path) as reg:
         assert reg.load_prompt("greet", cache_ttl_seconds=0).version == 31
         assert reg.findings() == []
-        numbered = [(v.version, v.commit) for v in reg.history("greet")]
-    for index in (repo_path / ".git" / "promptctl").glob("index-*.sqlite"):
-        index.unlink()
-    with Registry(repo_path) as reg:
-        assert [(v.version, v.commit) for v in reg.history("greet")] == numbered
+    _numbering_checked_by_a_rebuild(repo_path)
 
 
 # -- item 4: writes that fail after committing ------------------------------------------------
