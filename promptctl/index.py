@@ -13,10 +13,13 @@ How versions are numbered, walking the branch's first-parent line oldest first:
 * A commit carrying a valid version record (``formats.records``: the trailer's tree is
   the commit's own) changed the file the record names. A *final* record claims its
   number; a *draft* (made off the registry branch) only says which file changed.
-* Final records on commits a merge brings in from the side claim their numbers before
-  anything else is numbered: a merge whose first parent is a local commit and whose
-  second is the remote's tip (``git pull`` with merge) must not give the remote's
-  version 3 to the local commit.
+* Final records on commits that a ``git pull`` merge brings in from the side (git's own
+  message says the merge pulled this branch) claim their numbers before anything else
+  is numbered: the merge's first parent is a local commit and its second the remote's
+  tip, so the remote's version 3 must not go to the local commit. Any other merge (a
+  pull request merged by a merge commit) brings its side's records in at the merge,
+  where a number the line gave earlier is kept and the record is numbered anew: a
+  number never changes because of what a later commit says.
 * Every other change of a prompt file (a hand edit, a merge, a rebased or squashed
   commit, a draft) is the next number not taken or claimed. A merge that brings in a
   recorded version unchanged makes no new version: that version is in force.
@@ -112,6 +115,13 @@ class Finding(NamedTuple):
     number: int
     detail: str
 
+    @property
+    def failing(self) -> bool:
+        """Whether ``check`` fails on it. A ``clash`` does not: the losing record was
+        numbered anew and no number changed its meaning, and it is part of history, so
+        every clone would find it for good with nothing left to fix."""
+        return self.kind != "clash"
+
 
 Summarize = Callable[["VersionRow"], tuple[Any, ...]]
 """``row -> (description, tags json, model_config json, template text, problem)``."""
@@ -129,6 +139,8 @@ class VersionIndex:
         self._repo = repo
         self._summarize = summarize
         self._branch = branch
+        self.branch_name = branch.removeprefix("refs/heads/") if branch else None
+        """The indexed branch's short name (``None``: a detached HEAD)."""
         self.prompts_dir = f"{prefix}prompts/"
         self.folder = prefix.rstrip("/")
         """The registry's folder in the repository (``""`` at its root), as records name it."""
@@ -548,11 +560,10 @@ class _Numbering:
         """Number the commits taken, along ``chain``, the first-parent line oldest first."""
         records = self._records
         on_chain = set(chain)
-        for cid, found in records.items():
-            if cid not in on_chain:
-                for record in found:
-                    if record.final:
-                        self._reserved.setdefault(record.name, set()).add(record.number)
+        for cid in self._pulled_in(chain, on_chain):
+            for record in records.get(cid, ()):
+                if record.final:
+                    self._reserved.setdefault(record.name, set()).add(record.number)
         # Every chain commit counts as seen from the start: a merge's side history can
         # reach only chain commits older than the merge, never newer ones.
         seen = on_chain
@@ -672,6 +683,25 @@ class _Numbering:
         objects = self.index._repo.objects
         return objects.entry_id(commit, self.index.path_of(record.name)) == record.blob
 
+    def _pulled_in(self, chain: Sequence[str], on_chain: set[str]) -> list[str]:
+        """The commits that merges made by pulling this branch bring in from the side.
+
+        Their final records were numbered on the remote before the commits this clone
+        made meanwhile, so they claim their numbers ahead of everything on the walk. Only
+        those merges: a pull request merged by a merge commit has the same shape (the
+        branch first, the side second) with the roles reversed, and there the branch's
+        numbers were the ones pushed first. Git's own message for the merge tells the
+        two apart, and it is part of the commit, so every clone decides alike.
+        """
+        branch = self.index.branch_name
+        commits = self.commits
+        pulls = [c for c in chain if len(commits[c].parents) > 1 and branch is not None
+                 and _pulls(commits[c].message, branch)]
+        if not pulls:
+            return []
+        seen = set(on_chain)
+        return [side for merge in pulls for side in self._brought_in(merge, seen)]
+
     def _brought_in(self, commit: str, seen: set[str]) -> list[str]:
         """The new commits a merge brings in from its other parents, parents first.
 
@@ -736,6 +766,21 @@ def _without_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _pulls(message: str, branch: str) -> bool:
+    """Whether a merge's message is git's own for pulling ``branch`` from a remote
+    (``git pull``: "Merge branch 'main' of URL"; ``git merge origin/main``: "Merge
+    remote-tracking branch 'origin/main'"), possibly followed by " into BRANCH"."""
+    first = message.split("\n", 1)[0]
+    if first.startswith(f"Merge branch '{branch}' of "):
+        return True
+    tracking = "Merge remote-tracking branch '"
+    if not first.startswith(tracking):
+        return False
+    merged, quote, rest = first[len(tracking):].partition("'")
+    return (bool(quote) and merged.endswith(f"/{branch}")
+            and (not rest or rest.startswith(" into ")))
 
 
 def _meta(db: sqlite3.Connection, key: str) -> str | None:

@@ -10,6 +10,7 @@ every alias loads what it was set to.
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,11 +75,11 @@ def test_foxtrot_merge_keeps_the_remotes_version_numbers(remote: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert push.returncode != 0  # rejected: Bob pushed first
     # git pull --no-rebase: a merge whose first parent is Alice's commit. The merge
-    # conflicts (both changed the file); Alice keeps hers.
+    # conflicts (both changed the file); Alice keeps hers and commits with git's message.
     subprocess.run(["git", "pull", "-q", "--no-rebase", "origin", "main"], cwd=alice,
                    capture_output=True, check=False)
     git(alice, "checkout", "--ours", "prompts/s.yaml")
-    git(alice, "commit", "-qam", "merge")
+    git(alice, "commit", "-qa", "--no-edit")
     git(alice, "push", "-q", "origin", "main")
     with pushed_view(remote) as consumer:
         assert consumer.load_prompt("s/3").template == "three by Bob {{x}}\n"
@@ -89,6 +90,54 @@ def test_foxtrot_merge_keeps_the_remotes_version_numbers(remote: Path) -> None:
     assert contents(clone(remote, "fresh")) == {
         1: "one {{x}}\n", 2: "two {{x}}\n", 3: "three by Bob {{x}}\n",
         4: "hand edit by Alice {{x}}\n"}
+
+
+@pytest.mark.parametrize("held", ["hand edit", "register"])
+def test_a_pull_request_merge_keeps_the_numbers_main_had_pushed(remote: Path,
+                                                                held: str) -> None:
+    """A pull request cut from a main holding an unpushed register carries its final
+    record ("s 3"); meanwhile main got its own version 3. Merged by a merge commit on the
+    host, the branch is the side: main's pushed 3 keeps its content, the record is
+    numbered anew, in every clone (the shape of a ``git pull`` merge, roles reversed)."""
+    alice, bob = clone(remote, "alice"), clone(remote, "bob")
+    with Registry(alice) as reg:
+        tick()
+        assert reg.register_prompt("s", "Alice's three {{x}}\n", "a3").version == 3
+    git(alice, "checkout", "-q", "-b", "feature")
+    git(alice, "push", "-q", "origin", "feature")
+    if held == "hand edit":
+        edit(bob, "Bob's three {{x}}", "Bob's edit")
+    else:
+        with Registry(bob) as reg:
+            tick()
+            reg.register_prompt("s", "Bob's three {{x}}\n", "b3")
+    git(bob, "push", "-q", "origin", "main")
+    before = contents(clone(remote, "before"))
+    assert before[3] == "Bob's three {{x}}\n"
+    with Registry(clone(remote, "watcher")) as watcher:  # an index built before the merge
+        assert watcher.load_prompt("s/3").template == "Bob's three {{x}}\n"
+    host = clone(remote, "host")
+    tick()
+    merge = subprocess.run(["git", "merge", "-q", "--no-ff", "-m", "Merge pull request #7",
+                            "origin/feature"], cwd=host, capture_output=True, check=False)
+    if merge.returncode:  # both changed the file: the pull request's side is taken
+        git(host, "checkout", "--theirs", "prompts/s.yaml")
+        git(host, "commit", "-qa", "--no-edit")
+    git(host, "push", "-q", "origin", "main")
+    expected = {**before, 4: "Alice's three {{x}}\n"}
+    fresh = clone(remote, "fresh")
+    assert contents(fresh) == expected
+    # The lost claim is history now, in every clone for good: `check` notes it, and a CI
+    # gate on `check` keeps passing.
+    check = subprocess.run([sys.executable, "-m", "promptctl", "-r", str(fresh), "check"],
+                           capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stderr
+    assert "note: s/3 is claimed by commit" in check.stderr
+    assert "1 file(s) checked, 0 problem(s)" in check.stderr
+    git(remote.parent / "watcher", "pull", "-q")
+    assert contents(remote.parent / "watcher") == expected
+    with Registry(remote.parent / "watcher") as watcher:
+        assert [f.kind for f in watcher.findings()] == ["clash"]  # renumbered nothing
 
 
 def test_rebase_pull_numbers_the_rebased_commit_after_the_remotes(remote: Path) -> None:

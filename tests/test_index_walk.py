@@ -9,12 +9,14 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from promptctl import Registry
 from promptctl.formats import records
 from promptctl.formats.records import VersionRecord, format_record, split_records
+from promptctl.index import _pulls
 
 from .helpers import git
 
@@ -78,14 +80,15 @@ def _commit(repo: Path, parents: list[str], content: str | None, when: int,
 
 
 def _two_claims_of_one_number(repo: Path, x_when: int, y_when: int) -> None:
-    """Main gets a merge bringing in a side merge of two commits X and Y that both
-    claim ``p/2`` with different content, X as the side merge's first parent."""
+    """Main gets a ``git pull`` merge bringing in a side merge of two commits X and Y that
+    both claim ``p/2`` with different content, X as the side merge's first parent."""
     base = git(repo, "rev-parse", "HEAD").strip()
     x = _commit(repo, [base], "from x", x_when, "x", 2)
     y = _commit(repo, [base], "from y", y_when, "y", 2)
     side = _commit(repo, [x, y], None, max(x_when, y_when) + 10, "merge y into x")
     local = _commit(repo, [base], "local", 1_800_000_000, "local edit")
-    merge = _commit(repo, [local, side], "from y", 1_800_000_100, "merge the side branch")
+    merge = _commit(repo, [local, side], "from y", 1_800_000_100,
+                    "Merge branch 'main' of https://example.com/prompts")
     git(repo, "update-ref", "refs/heads/main", merge)
     git(repo, "reset", "-q", "--hard", merge)
 
@@ -204,3 +207,20 @@ def test_a_rebuild_that_lost_a_race_keeps_the_other_processes_findings(
         assert second.load_prompt("p/2", cache_ttl_seconds=0).template == "other two\n"
         assert [f.number for f in second.findings()] == [2]
         assert any("p/2 was commit" in w for w in first.warnings)
+
+
+@pytest.mark.parametrize(("message", "pulls"), [
+    ("Merge branch 'main' of https://example.com/prompts", True),
+    ("Merge branch 'main' of /srv/prompts.git into main", True),
+    ("Merge remote-tracking branch 'origin/main'\n\n# Conflicts:\n#\tprompts/p.yaml", True),
+    ("Merge remote-tracking branch 'upstream/main' into main", True),
+    ("Merge branch 'feature' of https://example.com/prompts", False),
+    ("Merge remote-tracking branch 'origin/mainline'", False),
+    ("Merge remote-tracking branch 'origin/main", False),
+    ("Merge pull request #7 from alice/main", False),
+    ("Merge branch 'main' into feature", False),
+    ("merge", False),
+])
+def test_only_gits_own_pull_messages_let_the_side_claim_first(message: str,
+                                                              pulls: bool) -> None:
+    assert _pulls(message, "main") is pulls

@@ -330,5 +330,5 @@ def check(
     report = check_paths(targets, root=registry.root if registry else None)
     findings = registry.findings() if registry is not None else []
     views.check_report(report, findings, st.json)
-    if report.problems or findings:
+    if report.problems or any(f.failing for f in findings):
         raise typer.Exit(1)

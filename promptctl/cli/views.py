@@ -377,10 +377,13 @@ def check_report(report: CheckReport, findings: Sequence[Finding], as_json: bool
     for problem in report.problems:
         print(str(problem))
     for finding in findings:
-        print(f"history: {finding.detail}")
+        if finding.failing:
+            print(f"history: {finding.detail}")
+        else:
+            message(f"note: {finding.detail}")
     for note in report.warnings:
         warning(str(note))
-    count = len(report.problems) + len(findings)
+    count = len(report.problems) + sum(f.failing for f in findings)
     message(f"{report.files} file(s) checked, {count} problem(s)")
 
 
