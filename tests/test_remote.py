@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -324,6 +326,76 @@ def test_local_register_push_race_rebases_and_updates_the_working_tree(
     assert (repo_path / "prompts/b.yaml").read_text() == "template: |\n  B\n"
     assert git(repo_path, "status", "--porcelain") == ""
     assert registry.load_prompt("a").version == 1 and registry.load_prompt("b").version == 1
+
+
+def _bob_pushes_s_version_4(remote: Path, tmp_path: Path) -> None:
+    with Registry(clone_of(remote, tmp_path / "other")) as other:
+        tick()
+        other.register("s", PromptContent("Version 4\n"), "four", push=True)
+
+
+def _racy(path: Path, repo: Path) -> None:
+    """Make git's index entry of ``path`` racily clean: the file's mtime no older than the
+    index, so the next index write must smudge it (as git does a file changed in the
+    second its index was written), whatever the clock says."""
+    future = int(time.time()) + 100
+    os.utime(path, (future, future))
+    git(repo, "update-index", "--refresh")
+
+
+@pytest.mark.parametrize("index", ["as a register leaves it", "racily clean"])
+def test_local_register_push_race_updates_a_file_the_remote_changed(
+    remote: Path, registry: Registry, repo_path: Path, tmp_path: Path, index: str
+) -> None:
+    # The clean prompts/s.yaml must follow the remote. Its index entry has no stat data
+    # (a register stages as 'update-index --cacheinfo' does), or is smudged by the next
+    # index write (racily clean): read-tree trusts stat data, so the index is refreshed first.
+    _bob_pushes_s_version_4(remote, tmp_path)
+    if index == "racily clean":
+        _racy(repo_path / "prompts/s.yaml", repo_path)
+    tick()
+    result = registry.register("a", PromptContent("A\n"), "ay", push=True)
+    assert rev(repo_path, "main") == rev(remote, "main") == result.version.commit
+    assert git(repo_path, "log", "--format=%s", "-2", "main").split() == ["ay", "four"]
+    assert (repo_path / "prompts/s.yaml").read_text() == "template: |\n  Version 4\n"
+    assert git(repo_path, "status", "--porcelain") == ""
+    assert registry.load_prompt("s").version == 4 and registry.load_prompt("a").version == 1
+
+
+@pytest.mark.parametrize("edit", ["unstaged", "staged", "same size, same second"])
+def test_local_register_push_race_keeps_edits_of_a_file_the_remote_changed(
+    remote: Path, repo_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, edit: str
+) -> None:
+    _bob_pushes_s_version_4(remote, tmp_path)
+    theirs, before = rev(remote, "main"), rev(repo_path, "main")
+    mine = repo_path / "prompts/s.yaml"
+    text = mine.read_text()
+    edited = text.replace("Version 3", "Version X")
+    assert edited != text and len(edited) == len(text)
+    if edit == "same size, same second":  # only the content tells the edit apart
+        git(repo_path, "config", "core.trustctime", "false")
+        _racy(mine, repo_path)
+        stamp = os.stat(mine).st_mtime_ns
+        mine.write_text(edited)
+        os.utime(mine, ns=(stamp, stamp))
+    else:
+        mine.write_text(edited)
+        if edit == "staged":
+            git(repo_path, "add", "prompts/s.yaml")
+    status = git(repo_path, "status", "--porcelain")
+    diffs = git(repo_path, "diff"), git(repo_path, "diff", "--cached")
+    monkeypatch.chdir(repo_path)
+    code, out, err = cli(capsys, "register", "a", "-t", "A", "-m", "ay", "--push")
+    assert (code, out) == (4, "")
+    assert err.count("\n") == 1 and err.startswith("error: cannot update your working tree")
+    assert "prompts/s.yaml" in err
+    assert mine.read_text() == edited
+    assert git(repo_path, "status", "--porcelain") == status
+    assert (git(repo_path, "diff"), git(repo_path, "diff", "--cached")) == diffs
+    assert git(repo_path, "rev-parse", "main^").strip() == before  # the version stays local
+    assert git(repo_path, "log", "-1", "--format=%s", "main").strip() == "ay"
+    assert rev(remote, "main") == theirs
 
 
 def test_writes_refused_without_push_or_without_origin(

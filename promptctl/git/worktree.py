@@ -113,6 +113,12 @@ class Worktree:
         :class:`Conflict`, nothing changed) when one of them has local edits.
         """
         try:
+            # read-tree takes an entry whose stat data does not match its file for an
+            # edit, as a register leaves its entry (no stat data, like --cacheinfo) and as
+            # an index write leaves a racily clean one (smudged): refresh first, as checkout
+            # and merge do. A refresh rewrites only the stat data of entries whose file
+            # holds their content; an edited file still blocks the update.
+            self._git_on_index("update-index", "-q", "--unmerged", "--refresh")
             self._git_on_index("read-tree", "-m", "-u", old, new)
         except PromptctlError as exc:
             raise Conflict(f"cannot update your working tree: {exc}") from exc
