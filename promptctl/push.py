@@ -148,14 +148,15 @@ def _push(repo: Repo, branch: str, made: Commit | None,
                 made.parent, theirs):
             raise Conflict(f"{short} has commits {REMOTE}/{short} lacks besides the new version; "
                            f"run 'git pull --rebase' and push again{kept}")
-        made = _remake(repo, branch, theirs, made, rebuild)
+        made = _remake(repo, branch, theirs, made, rebuild, kept)
     raise Conflict(f"{REMOTE}/{short} kept moving; try again{kept}")
 
 
 def _remake(repo: Repo, branch: str, theirs: str, made: Commit,
-            rebuild: Callable[[str], Commit]) -> Commit:
+            rebuild: Callable[[str], Commit], kept: str) -> Commit:
     """``made``'s change as a commit on ``theirs``; a user's working tree follows, as a pull
-    would."""
+    would, unless it has edits of a file the remote changed (``kept``: what the
+    :class:`Conflict` then says of ``made``)."""
     current = repo.refs.resolve(branch)
     if not repo.bare and current != made.commit:
         raise Conflict(f"{branch} moved while pushing; push it yourself")
@@ -164,9 +165,9 @@ def _remake(repo: Repo, branch: str, theirs: str, made: Commit,
     if not repo.bare:
         try:
             repo.worktree.update(made.commit, again.commit)
-        except Conflict:
+        except Conflict as exc:
             repo.ref_updates.move(branch, made.commit, again.commit, "promptctl: undo")
-            raise
+            raise Conflict(f"{exc.reason}{kept}") from exc
     return again
 
 

@@ -389,7 +389,7 @@ def test_local_register_push_race_keeps_edits_of_a_file_the_remote_changed(
     code, out, err = cli(capsys, "register", "a", "-t", "A", "-m", "ay", "--push")
     assert (code, out) == (4, "")
     assert err.count("\n") == 1 and err.startswith("error: cannot update your working tree")
-    assert "prompts/s.yaml" in err
+    assert "prompts/s.yaml" in err and "it stays committed on main, not pushed" in err
     assert mine.read_text() == edited
     assert git(repo_path, "status", "--porcelain") == status
     assert (git(repo_path, "diff"), git(repo_path, "diff", "--cached")) == diffs
