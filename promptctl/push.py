@@ -173,8 +173,16 @@ def _remake(repo: Repo, branch: str, theirs: str, made: Commit,
 
 def first_parent_problem(repo: Repo, local: str, remote: str | None) -> str | None:
     """Why pushing ``local`` over the remote's ``remote`` would renumber versions, or
-    ``None``: the remote's tip must stay on ``local``'s first-parent line."""
+    ``None``: the remote's tip must stay on ``local``'s first-parent line. ``None`` too
+    when this repository lacks the remote's tip: git refuses that push itself.
+    """
     if remote is None or set(remote) == {"0"} or remote == local:
+        return None
+    if repo.objects.read(remote) is None:
+        # Git hands a pre-push hook even the refs it will refuse as "fetch first" (the
+        # remote moved on to commits not fetched here). Nothing can be judged without
+        # them, and git's own refusal tells the user what to do (and lets a
+        # ``--push`` re-make its version on the new tip).
         return None
     line = repo.history.first_parents(local, since=remote)
     if not line:

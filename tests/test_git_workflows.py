@@ -9,6 +9,7 @@ every alias loads what it was set to.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -389,6 +390,57 @@ def test_pre_push_hook_refuses_a_foxtrot_merge_and_allows_a_rebase(remote: Path)
     git(alice, "rebase", "-q", "origin/main")
     allowed = _pre_push(alice, git(alice, "rev-parse", "HEAD").strip(), theirs)
     assert (allowed.returncode, allowed.stderr) == (0, "")
+
+
+def _install_pre_push_hook(path: Path) -> None:
+    """Install ``promptctl hook pre-push`` in the clone at ``path``, as README shows."""
+    import sys
+
+    hook = path / ".git" / "hooks" / "pre-push"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m promptctl hook pre-push "$@"\n')
+    hook.chmod(0o755)
+
+
+def test_pre_push_hook_leaves_a_push_behind_the_remote_to_git(remote: Path) -> None:
+    # The remote's tip is a commit this clone never fetched: git hands it to the hook,
+    # then refuses the push itself ("fetch first"). The hook has nothing to judge.
+    bob, alice = clone(remote, "bob"), clone(remote, "alice")
+    _install_pre_push_hook(alice)
+    with Registry(bob) as reg:
+        tick()
+        reg.register("s", PromptContent("three by Bob {{x}}\n"), "v3", push=True)
+    edit(alice, "hand edit {{x}}", "Alice's edit", name="other")
+    landed = git(remote, "rev-parse", "main")
+    push = subprocess.run(["git", "push", "origin", "main"], cwd=alice, capture_output=True,
+                          text=True, check=False)
+    assert push.returncode != 0
+    assert "(fetch first)" in push.stderr
+    assert "error: git" not in push.stderr and "bad object" not in push.stderr
+    assert git(remote, "rev-parse", "main") == landed
+
+
+def test_register_push_that_lost_a_race_is_re_made_with_the_hook_installed(
+        remote: Path) -> None:
+    bob, alice = clone(remote, "bob"), clone(remote, "alice")
+    _install_pre_push_hook(alice)
+    # Files checked out in the second the index was written are racily clean, which
+    # read-tree (carrying the working tree to the re-made commit) may take for edits:
+    # this test is about the hook, so the checkout is aged first.
+    for name in git(alice, "ls-files").split():
+        os.utime(alice / name, (1_600_000_000, 1_600_000_000))
+    git(alice, "update-index", "-q", "--refresh")
+    with Registry(bob) as reg:
+        tick()
+        three = reg.register("s", PromptContent("three by Bob {{x}}\n"), "v3", push=True)
+    with Registry(alice) as reg:
+        tick()
+        made = reg.register("t", PromptContent("T {{y}}\n"), "tee", push=True)
+        assert made.created and made.version.version == 1
+        assert reg.load_prompt("s").version == 3
+    assert git(remote, "rev-parse", "main").strip() == made.version.commit
+    assert git(remote, "rev-parse", "main^").strip() == three.version.commit
+    assert git(alice, "status", "--porcelain") == ""
 
 
 def test_concurrent_alias_pushes_end_in_a_documented_state(remote: Path) -> None:

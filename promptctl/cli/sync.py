@@ -54,6 +54,7 @@ def pre_push(
     A merge made by 'git pull' puts the local commit first and the remote's versions on
     the side; pushed, it would change what their numbers mean. Reads the refs git hands a
     pre-push hook on stdin (or pre-commit's PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF).
+    A push behind the remote (its tip not fetched here) is left to git, which refuses it.
 
     Examples:
 
