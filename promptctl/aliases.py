@@ -30,7 +30,7 @@ from .errors import (
 from .formats.aliaslog import ALIAS_LOG_REF, encode_move
 from .formats.references import ALIAS_REF_PREFIX, alias_ref
 from .models import AliasMove
-from .remote import REMOTE_LOG
+from .remote import REMOTE, REMOTE_LOG
 
 if TYPE_CHECKING:
     from .git import Repo
@@ -66,6 +66,14 @@ def move_alias(writer: Writer, move: Move, *, push: bool) -> LeaseLost | None:
         raise AliasNotFound(move.name, move.alias, snapshot.aliases(move.name))
     before = _pointed_at(snapshot, move.name, old)
     _check_protection(repo, snapshot, move)
+    if push and move.target is not None and old is not None and before == (
+            move.target.commit, move.target.number):
+        # Here the alias points there already, on origin it does not (set here without
+        # --push, or moved there since): the tag goes out as it is with the log that
+        # recorded its move, under the same lease as any move; a "v1 -> v1" record
+        # would say nothing.
+        return _push_move(writer, move, refname, old, old, None,
+                          f"push {move.name}@{move.alias}")
     tag: str | None = None
     after: tuple[str | None, int | None] = (None, None)
     note = f"delete {move.name}@{move.alias}"
@@ -76,17 +84,7 @@ def move_alias(writer: Writer, move: Move, *, push: bool) -> LeaseLost | None:
         after, note = (move.target.commit, move.target.number), text.splitlines()[0]
     record = encode_move(move.name, move.alias, before, after, move.reason, move.force)
     if push:
-        from .push import push_alias  # only a pushed move needs it
-
-        lost = push_alias(repo, refname, tag, old, record, lease=old, author=writer.author,
-                          reason=f"promptctl: {note}")
-        if lost is not None and lost.theirs != old and _as_last_read(repo, move, lost.theirs):
-            # Only the local alias moved since the remote's was read (a move made without
-            # --push, or one a kill left unrecorded and _recover recorded): the lease is
-            # on what the remote held then, not on the local tag.
-            lost = push_alias(repo, refname, tag, old, record, lease=lost.theirs,
-                              author=writer.author, reason=f"promptctl: {note}")
-        return lost
+        return _push_move(writer, move, refname, tag, old, record, note)
     pending = journal.AliasMove(refname, old, tag, record, writer.author, os.getpid())
     journal.begin_move(repo.git_dir, pending)
     try:
@@ -98,6 +96,24 @@ def move_alias(writer: Writer, move: Move, *, push: bool) -> LeaseLost | None:
         raise
     journal.end_move(repo.git_dir)
     return None
+
+
+def _push_move(writer: Writer, move: Move, refname: str, tag: str | None, old: str | None,
+               record: str | None, note: str) -> LeaseLost | None:
+    """Push the alias from ``old`` to ``tag`` with its ``record`` (``None``: the log as it
+    is), leased on the local tag; :class:`LeaseLost` when origin's alias moved."""
+    from .push import push_alias  # only a pushed move needs it
+
+    repo = writer.repo
+    lost = push_alias(repo, refname, tag, old, record, lease=old, author=writer.author,
+                      reason=f"promptctl: {note}")
+    if lost is not None and lost.theirs != old and _as_last_read(repo, move, lost.theirs):
+        # Only the local alias moved since the remote's was read (a move made without
+        # --push, or one a kill left unrecorded and _recover recorded): the lease is
+        # on what the remote held then, not on the local tag.
+        lost = push_alias(repo, refname, tag, old, record, lease=lost.theirs,
+                          author=writer.author, reason=f"promptctl: {note}")
+    return lost
 
 
 class Unrecorded(NamedTuple):
@@ -200,6 +216,24 @@ def _split(repo: Repo, pending: journal.AliasMove) -> bool:
     tip = repo.refs.resolve(ALIAS_LOG_REF)
     found = repo.objects.read(tip) if tip else None
     return found is None or found[1].partition(b"\n\n")[2] != pending.record.encode()
+
+
+def held_on_remote(repo: Repo, snapshot: Snapshot, name: str, alias: str,
+                   target: VersionRow) -> bool:
+    """Whether ``origin``'s alias ``name@alias`` points at version ``target`` now.
+
+    Asked over the network: the local tag says only where the alias was when last
+    fetched or set here. Another tag than ours at the same version counts.
+    """
+    commit = repo.remotes.ls_remote_commit(REMOTE, alias_ref(name, alias))
+    if commit is None:
+        return False
+    if commit == target.commit:
+        return True
+    # An alias set on a branch since merged names another commit holding the version;
+    # a commit not fetched here has no version here.
+    row = snapshot.version_at(name, commit)
+    return row is not None and (row.number, row.blob) == (target.number, target.blob)
 
 
 def _as_last_read(repo: Repo, move: Move, theirs: str | None) -> bool:

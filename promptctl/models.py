@@ -246,7 +246,8 @@ class AliasInfo:
     commit: str
     problem: str | None = None
     unchanged: bool = False
-    """After ``set_alias``: the alias already pointed there, so nothing was recorded."""
+    """After ``set_alias``: the alias already pointed there (with ``push``, on ``origin``
+    too), so nothing was recorded."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""

@@ -40,27 +40,32 @@ class LeaseLost:
     theirs: str | None
 
 
-def push_alias(repo: Repo, refname: str, new: str | None, old: str | None, record: str, *,
-               lease: str | None, author: tuple[str, str] | None,
+def push_alias(repo: Repo, refname: str, new: str | None, old: str | None,
+               record: str | None, *, lease: str | None, author: tuple[str, str] | None,
                reason: str) -> LeaseLost | None:
     """Move alias ``refname`` from ``old`` to ``new`` (``None``: delete) on ``origin``, then here.
 
     The tag and its alias-log ``record`` go in one atomic push with a lease on the tag:
-    the remote must still hold ``lease`` (usually ``old``, the local tag). A log
+    the remote must still hold ``lease`` (usually ``old``, the local tag). ``record``
+    ``None``: the move is recorded here already, the log goes as it is. A log
     refused as behind (another clone recorded a move) is fetched, merged into ours and
     the record rebuilt on top. Returns :class:`LeaseLost` when the alias moved on the
     remote: then nothing was written, here or there.
     """
     for _ in range(_PUSH_ATTEMPTS):
         log_tip = repo.refs.resolve(ALIAS_LOG_REF)
-        commit = repo.commits.record((log_tip,) if log_tip else (), record, author)
-        refused = repo.remotes.push(REMOTE, [f"{new or ''}:{refname}", f"{commit}:{ALIAS_LOG_REF}"],
+        commit = log_tip if record is None else repo.commits.record(
+            (log_tip,) if log_tip else (), record, author)
+        logs = [f"{commit}:{ALIAS_LOG_REF}"] if commit else []
+        refused = repo.remotes.push(REMOTE, [f"{new or ''}:{refname}", *logs],
                                     leases=[(refname, lease)])
         if not refused:
             # A push updates what the fetch refspecs map (in the cache clone: the tag itself).
             moved = [] if repo.refs.resolve(refname) == new else [(refname, new, old)]
+            logged = [] if commit == log_tip else [(ALIAS_LOG_REF, commit, log_tip)]
             try:
-                repo.ref_updates.apply([*moved, (ALIAS_LOG_REF, commit, log_tip)], reason)
+                if moved or logged:
+                    repo.ref_updates.apply([*moved, *logged], reason)
             except PromptctlError as exc:
                 raise Conflict(f"pushed, but {refname} changed here meanwhile: run "
                                "'promptctl sync'") from exc

@@ -467,11 +467,13 @@ class Registry:
         ``push=True`` moves it on ``origin`` first, with a lease: if the alias moved there
         since it was read, :class:`~promptctl.errors.AliasMovedOnRemote` (a conflict)
         names both versions, nothing is pushed and the local alias is set to the remote's.
+        The alias is ``unchanged`` when it points at ``version`` already: with ``push``,
+        on ``origin`` too (a local tag already there is otherwise pushed as it is).
         """
         validate_name(name)
         validate_alias(alias)
         validate_message(message)
-        from .aliases import Move
+        from .aliases import Move, held_on_remote
 
         with self._writing(author, push) as writer:
             if not push:
@@ -479,8 +481,11 @@ class Registry:
             row = writer.snapshot.row(PromptRef(name, version=version))
             held = next((s.row for s in writer.snapshot.alias_states(name) if s.alias == alias),
                         None)
-            if held is not None and held.number == row.number and held.blob == row.blob:
-                # Already there: recording (and pushing) a "v5 -> v5" move says nothing.
+            if held is not None and held.number == row.number and held.blob == row.blob and (
+                    not push or held_on_remote(self.repo, writer.snapshot, name, alias, row)):
+                # Already there: recording (and pushing) a "v5 -> v5" move says nothing. With
+                # push, the local tag is only what was last read: origin's may have moved on
+                # (a rollback to it must meet the lease), or never had it (set here only).
                 return AliasInfo(name, alias, version, held.commit, unchanged=True)
             self._move(writer, Move(name, alias, row, message, force), push,
                        f"version {version}")

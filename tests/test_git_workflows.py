@@ -284,6 +284,74 @@ def test_alias_push_after_a_local_move_still_loses_to_a_remote_move(remote: Path
     assert (_log(remote), git(remote, "for-each-ref")) == before
 
 
+def test_alias_push_to_the_version_a_stale_tag_names_loses_the_lease(remote: Path) -> None:
+    # Alice's tag says production is 1; on origin Bob has moved it to 2 since. Her
+    # "roll back to 1" is a move over Bob's, refused as any other, not "unchanged".
+    import sys
+
+    alice, bob = clone(remote, "alice"), clone(remote, "bob")
+    with Registry(alice) as reg:
+        tick()
+        reg.set_alias("s", "production", 1, "first", push=True)
+    git(bob, "fetch", "-q", "origin", "+refs/tags/*:refs/tags/*")
+    with Registry(bob) as reg:
+        tick()
+        reg.set_alias("s", "production", 2, "bob's", push=True)
+    before = (_log(remote), git(remote, "for-each-ref"))
+    tick()
+    back = subprocess.run([sys.executable, "-m", "promptctl", "alias", "set", "s", "production",
+                           "1", "-m", "roll back", "--push"], cwd=alice, capture_output=True,
+                          text=True, check=False)
+    assert (back.returncode, back.stdout) == (4, "")
+    assert back.stderr.startswith("error: alias 'production' of 's' moved on the remote")
+    assert "ours version 1, theirs version 2" in back.stderr and back.stderr.count("\n") == 1
+    assert (_log(remote), git(remote, "for-each-ref")) == before
+    tag = "refs/tags/prompts/s@production"
+    assert git(alice, "rev-parse", tag) == git(remote, "rev-parse", tag)  # now the remote's
+    with Registry(alice) as reg:
+        tick()
+        again = reg.set_alias("s", "production", 1, "roll back", push=True)
+        assert not again.unchanged
+    assert _log(remote)[-1] == "s@production: v2 -> v1"
+
+
+def test_alias_push_is_unchanged_only_when_origin_points_there_too(remote: Path) -> None:
+    alice, bob = clone(remote, "alice"), clone(remote, "bob")
+    with Registry(alice) as reg:
+        tick()
+        reg.set_alias("s", "production", 2, "ship", push=True)
+        tick()
+        reg.set_alias("s", "production", 1, "back, here only")  # forgot --push
+        tick()
+        pushed = reg.set_alias("s", "production", 1, "back", push=True)
+        assert not pushed.unchanged
+    # The tag and the record of the move made here went out; no "v1 -> v1" was recorded.
+    tag = "refs/tags/prompts/s@production"
+    assert git(remote, "rev-parse", tag) == git(alice, "rev-parse", tag)
+    assert _log(remote) == _log(alice) == ["s@production: none -> v2", "s@production: v2 -> v1"]
+    with pushed_view(remote) as consumer:
+        assert [m.reason for m in consumer.alias_history("s", "production")] == [
+            "ship", "back, here only"]
+    before = (_log(remote), git(remote, "for-each-ref"))
+    with Registry(alice) as reg:
+        tick()
+        assert reg.set_alias("s", "production", 1, "again", push=True).unchanged
+    assert (_log(remote), git(remote, "for-each-ref")) == before
+    # Another tag than ours, at the same version, on origin: unchanged too.
+    with Registry(bob) as reg:
+        tick()
+        reg.set_alias("s", "canary", 2, "bob's", push=True)
+    with Registry(alice) as reg:
+        tick()
+        reg.set_alias("s", "canary", 2, "alice's, here only")
+        canary = "refs/tags/prompts/s@canary"
+        assert git(alice, "rev-parse", canary) != git(remote, "rev-parse", canary)
+        before = (_log(remote), git(remote, "for-each-ref"))
+        tick()
+        assert reg.set_alias("s", "canary", 2, "alice's", push=True).unchanged
+    assert (_log(remote), git(remote, "for-each-ref")) == before
+
+
 def test_ci_checkout_judges_promote_from_by_the_remotes_history(remote: Path) -> None:
     ops = clone(remote, "ops")
     (ops / "promptctl.yaml").write_text(

@@ -280,6 +280,24 @@ def test_url_registry_alias_push_lease_conflict(
     second.close()
 
 
+def test_url_registry_alias_push_to_the_version_its_clone_last_read(
+    remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Registry(remote.as_uri(), fetch_ttl_seconds=3600)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "second-cache"))
+    second = Registry(remote.as_uri(), fetch_ttl_seconds=3600)  # its own clone, read: 1
+    tick()
+    first.set_alias("s", "production", 2, push=True)
+    landed = git(remote, "for-each-ref")
+    with pytest.raises(AliasMovedOnRemote, match="ours version 1, theirs version 2"):
+        second.set_alias("s", "production", 1, "roll back", push=True)  # not "unchanged"
+    assert git(remote, "for-each-ref") == landed
+    assert second.load_prompt("s@production", cache_ttl_seconds=0).version == 2
+    assert first.set_alias("s", "production", 2, push=True).unchanged
+    first.close()
+    second.close()
+
+
 # -- pushing new versions --------------------------------------------------------------------
 
 

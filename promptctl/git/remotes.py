@@ -73,14 +73,25 @@ class Remotes:
 
     def ls_remote(self, remote: str, refname: str) -> str | None:
         """What ``refname`` points at on ``remote`` now (``None``: no such ref there)."""
-        result = self._runner.network("ls-remote", remote, refname)
+        return self._ls_remote(remote, refname).get(refname)
+
+    def ls_remote_commit(self, remote: str, refname: str) -> str | None:
+        """The commit ``refname`` names on ``remote`` now, an annotated tag peeled (``None``:
+        no such ref there). The remote peels it: its tag object need not be here."""
+        peeled = f"{refname}^{{}}"
+        found = self._ls_remote(remote, refname, peeled)
+        return found.get(peeled, found.get(refname))
+
+    def _ls_remote(self, remote: str, *patterns: str) -> dict[str, str]:
+        """Refs of ``remote`` matching ``patterns``, by name (``NAME^{}``: a tag peeled)."""
+        result = self._runner.network("ls-remote", remote, *patterns)
         if result.returncode:
             raise RemoteUnreachable(remote, first_line(result.stderr))
+        found: dict[str, str] = {}
         for line in result.stdout.splitlines():
             oid, _, name = line.partition("\t")
-            if name == refname:
-                return oid
-        return None
+            found[name] = oid
+        return found
 
     def clone_bare(self, url: str, dest: Path) -> None:
         """Clone ``url`` bare into ``dest`` (absent): partial (``--filter=blob:none``, blobs
