@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from .formats.aliaslog import decode_move
 from .git.records import oldest_first
+from .indexfile import locked
 from .models import AliasMove
 
 if TYPE_CHECKING:
@@ -155,9 +156,10 @@ class _Store:
                 db.execute("CREATE TABLE IF NOT EXISTS logs (refs TEXT, tips TEXT, used INTEGER,"
                            " data BLOB, PRIMARY KEY (refs, tips))")
                 self._db = db
-            except sqlite3.DatabaseError:
+            except sqlite3.DatabaseError as exc:
                 db.close()
-                self._discard()  # corrupt or not a database: it is only a cache
+                if not locked(exc):  # held by another process: this one does without
+                    self._discard()  # corrupt or not a database: it is only a cache
 
     def close(self) -> None:
         """Close the database."""

@@ -187,8 +187,10 @@ class VersionIndex:
                 # further in is met by a read, which resets the index (``_reading``).
                 db.execute("SELECT * FROM versions LIMIT 1").fetchone()
                 return db
-            except sqlite3.DatabaseError:
+            except sqlite3.DatabaseError as exc:
                 db.close()
+                if indexfile.locked(exc):
+                    break  # held by another process: this one numbers in memory
                 if attempt == 0:  # corrupt or not a database: it is only a cache
                     self._discard_file()
         db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
@@ -207,6 +209,8 @@ class VersionIndex:
         try:
             yield self._db
         except sqlite3.DatabaseError as exc:
+            if indexfile.locked(exc):
+                raise _held_elsewhere(exc) from exc
             self._db.close()
             self._discard_file()
             self._db = self._open()
@@ -228,7 +232,9 @@ class VersionIndex:
         for _ in range(_UPDATE_ATTEMPTS):
             try:
                 stored = _meta(self._db, "tip")
-            except sqlite3.DatabaseError:
+            except sqlite3.DatabaseError as exc:
+                if indexfile.locked(exc):
+                    raise _held_elsewhere(exc) from exc
                 self._reset_database()
                 stored = None
             if stored == tip:
@@ -236,7 +242,13 @@ class VersionIndex:
             if tip is not None and self._repo.refs.is_shallow():
                 raise ShallowHistory()
             self._latest_cache = None
-            if self._update(stored, tip, progress, made):
+            try:
+                updated = self._update(stored, tip, progress, made)
+            except sqlite3.OperationalError as exc:
+                if not indexfile.locked(exc):
+                    raise
+                raise _held_elsewhere(exc) from exc
+            if updated:
                 break
         else:
             raise Conflict("the version index kept being updated by other processes while "
@@ -766,6 +778,10 @@ def _without_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _held_elsewhere(exc: sqlite3.Error) -> Conflict:
+    return Conflict(f"the version index is held by another process ({exc}); try again")
 
 
 def _pulls(message: str, branch: str) -> bool:

@@ -1,5 +1,5 @@
-"""Where a registry's version index is kept, the schema it is written in, and the
-lookups of one version in it.
+"""Where a registry's version index is kept, the schema it is written in, the lookups
+of one version in it, and which SQLite errors mean a file is held rather than broken.
 
 Apart from :mod:`promptctl.index` so that the cold ``promptctl load`` (``coldload``) can
 find and check the index without importing the machinery that builds it.
@@ -32,3 +32,17 @@ def path(common_dir: str, prefix: str, branch: str | None) -> str:
     for ``branch`` (``None``: a detached HEAD)."""
     key = sha1(f"{prefix}\0{branch or 'HEAD'}".encode()).hexdigest()[:16]
     return os.path.join(common_dir, "promptctl", f"index-{key}.sqlite")
+
+
+def locked(exc: BaseException) -> bool:
+    """Whether an SQLite error says another process holds the database (past the busy
+    timeout, or at once where SQLite sees a deadlock), not that the file is broken.
+
+    Every cache in ``.git/promptctl`` throws a broken file away and builds it anew; one
+    that is only held must be left alone: deleting it under the process holding it loses
+    that process's work and leaves it, or the next reader, with an empty database.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return code & 0xFF in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (and their extended codes)
+    return "locked" in str(exc) or "busy" in str(exc)

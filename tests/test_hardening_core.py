@@ -542,3 +542,28 @@ def test_a_version_number_past_what_sqlite_holds_is_one_that_does_not_exist(
     assert snapshot(repo_path) == before
     with Registry(repo_path) as reg, pytest.raises(VersionNotFound):
         reg.load_prompt("greet", 10**20)
+
+
+def test_an_index_another_process_holds_locked_is_never_thrown_away(
+        registry: Registry, repo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lock held past the busy timeout is no corruption: the index and its rows stay
+    (a reader that took it for one deleted a live index under the process holding it)."""
+    from promptctl import index as index_module
+
+    registry.register_prompt("greet", "one", "v1")
+    registry.close()
+    (path,) = (repo_path / ".git" / "promptctl").glob("index-*.sqlite")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("UPDATE meta SET value = value WHERE key = 'tip'")
+    inode = path.stat().st_ino
+    monkeypatch.setattr(index_module, "_BUSY_TIMEOUT_MS", 50)
+    try:
+        with Registry(repo_path) as reg:  # built in memory meanwhile: right, just slower
+            assert reg.load_prompt("greet", cache_ttl_seconds=0).template == "one"
+        assert path.stat().st_ino == inode
+        holder.execute("COMMIT")
+        assert holder.execute("SELECT count(*) FROM versions").fetchone() == (1,)
+    finally:
+        holder.close()
