@@ -238,14 +238,16 @@ def held_on_remote(repo: Repo, snapshot: Snapshot, name: str, alias: str,
 
 def _as_last_read(repo: Repo, move: Move, theirs: str | None) -> bool:
     """Whether ``origin``'s alias is still where its alias log, as last fetched or pushed,
-    last put it (``theirs``: the remote's tag now). A remote log with no record of the
-    alias, or none fetched, proves nothing."""
+    last put it (``theirs``: the remote's tag now). With no record of the alias in that
+    log (or none fetched) only an alias origin does not have is: one set here and never
+    pushed, which a push may create, leased on its absence. Any alias origin has and its
+    log never recorded proves nothing."""
     last = None
     for found in read_moves(repo, REMOTE_LOG):
         if (found.name, found.alias) == (move.name, move.alias):
             last = found
     if last is None:
-        return False
+        return theirs is None
     return (repo.objects.peel(theirs) if theirs else None) == last.to_commit
 
 

@@ -352,6 +352,25 @@ def test_alias_push_is_unchanged_only_when_origin_points_there_too(remote: Path)
     assert (_log(remote), git(remote, "for-each-ref")) == before
 
 
+@pytest.mark.parametrize("version", [1, 2])
+def test_alias_push_publishes_an_alias_set_here_that_origin_never_had(remote: Path,
+                                                                     version: int) -> None:
+    """Set without --push, then pushed: origin never had the alias and its log never
+    recorded one, so the push creates it (leased on its absence), and the local alias and
+    its record stay."""
+    alice = clone(remote, "alice")
+    with Registry(alice) as reg:
+        tick()
+        reg.set_alias("s", "staging", 2, "try it, here only")
+        tick()
+        pushed = reg.set_alias("s", "staging", version, "try it", push=True)
+        assert pushed.version == version and not pushed.unchanged
+    tag = "refs/tags/prompts/s@staging"
+    assert git(remote, "rev-parse", tag) == git(alice, "rev-parse", tag)
+    with pushed_view(remote) as consumer:
+        assert consumer.load_prompt("s@staging", cache_ttl_seconds=0).version == version
+
+
 def test_ci_checkout_judges_promote_from_by_the_remotes_history(remote: Path) -> None:
     ops = clone(remote, "ops")
     (ops / "promptctl.yaml").write_text(
