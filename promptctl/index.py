@@ -8,25 +8,28 @@ prompts, so a first index build does not parse them); a third, the findings of t
 rebuild (numbers that changed meaning, records that lost a clash), which ``check`` and
 loads report.
 
-How versions are numbered, walking the branch's first-parent line oldest first:
+How versions are numbered, walking the branch's line oldest first. The line is the
+first-parent line, except through a merge git made by pulling this branch from a remote
+(its own message, "Merge branch 'main' of …" or "Merge remote-tracking branch
+'origin/main'", says so): there the line goes on through the branch pulled, the second
+parent, which is the line the remote had. Pushed as it is, such a merge leaves every
+number the remote gave as it was; the local commits it brings in are its side.
 
 * A commit carrying a valid version record (``formats.records``: the trailer's tree is
   the commit's own) changed the file the record names. A *final* record claims its
   number; a *draft* (made off the registry branch) only says which file changed.
-* Final records on commits that a ``git pull`` merge brings in from the side (git's own
-  message says the merge pulled this branch) claim their numbers before anything else
-  is numbered: the merge's first parent is a local commit and its second the remote's
-  tip, so the remote's version 3 must not go to the local commit. Any other merge (a
-  pull request merged by a merge commit) brings its side's records in at the merge,
-  where a number the line gave earlier is kept and the record is numbered anew: a
-  number never changes because of what a later commit says.
+* Final records on commits a merge brings in from the side claim their numbers at the
+  merge. A number the line gave earlier is kept, and the record is numbered anew (a
+  ``clash``): no number ever changes because of what a later commit says, so a pull
+  request merged by a merge commit cannot take a number the branch had pushed.
 * Every other change of a prompt file (a hand edit, a merge, a rebased or squashed
-  commit, a draft) is the next number not taken or claimed. A merge that brings in a
-  recorded version unchanged makes no new version: that version is in force.
+  commit, a draft) is the next number. A merge that brings in a recorded version
+  unchanged makes no new version: that version is in force.
 
 Before any read the caller passes the current tip. If the branch only grew, the new
-commits are numbered on top of the stored rows; if it was rewritten (reset, rebase,
-force-push), or a merge brings a claim the stored numbering gave away, the index is
+commits are numbered on top of the stored rows (what the line gave is never renumbered,
+so that is what a rebuild would store); if it was rewritten (reset, rebase, force-push,
+a pull merge that puts the remote's line where local commits were), the index is
 rebuilt and every number whose content changed is kept as a finding. The database is a
 cache of what history says: a corrupt or unreadable one is thrown away and rebuilt.
 """
@@ -316,7 +319,7 @@ class VersionIndex:
         at: str | None = tip
         while at is not None and at in commits:
             chain.append(at)
-            at = commits[at].parents[0] if commits[at].parents else None
+            at = _line_parent(commits[at], self.branch_name)
         if at != stored:
             return None  # the first-parent line does not lead back to what we indexed
         chain.reverse()
@@ -551,7 +554,6 @@ class _Numbering:
         self._records: dict[str, list[VersionRecord]] = {}  # commit -> its valid records
         self._added: dict[str, dict[int, VersionRow]] = {}  # name -> number -> row
         self._top: dict[str, int] = {}  # name -> highest number stored or added
-        self._reserved: dict[str, set[int]] = {}
         self._addressable: dict[str, bool] = {}  # record name -> a prompt promptctl can name
 
     def add(self, commit: Commit) -> None:
@@ -569,16 +571,11 @@ class _Numbering:
         self.commits[commit.id] = commit
 
     def run(self, chain: Sequence[str], progress: Progress | None = None) -> _Plan:
-        """Number the commits taken, along ``chain``, the first-parent line oldest first."""
+        """Number the commits taken, along ``chain``, the line oldest first."""
         records = self._records
-        on_chain = set(chain)
-        for cid in self._pulled_in(chain, on_chain):
-            for record in records.get(cid, ()):
-                if record.final:
-                    self._reserved.setdefault(record.name, set()).add(record.number)
         # Every chain commit counts as seen from the start: a merge's side history can
         # reach only chain commits older than the merge, never newer ones.
-        seen = on_chain
+        seen = set(chain)
         changes = self._diffs([c for c in chain if c not in records])
         commits, latest, version_at = self.commits, self.plan.latest, self._version_at
         for done, commit in enumerate(chain):
@@ -626,10 +623,6 @@ class _Numbering:
             return self._add(name, number, blob, commit, "final")
         if held.blob == blob:
             return held
-        if self.incremental and held.kind != "final":
-            # The stored numbering gave this number to a local change before the merge
-            # that brings the record: only a rebuild numbers both as every clone does.
-            self.plan.rebuild = True
         self.plan.findings.append(Finding(
             "clash", name, number,
             f"{name}/{number} is claimed by commit {commit[:10]} and held by commit "
@@ -637,11 +630,7 @@ class _Numbering:
         return None
 
     def _next_free(self, name: str) -> int:
-        reserved = self._reserved.get(name, set())
-        number = self._highest(name) + 1
-        while number in reserved:
-            number += 1
-        return number
+        return self._highest(name) + 1
 
     def _add(self, name: str, number: int, blob: str, commit: str, kind: str) -> VersionRow:
         c = self.commits[commit]
@@ -695,25 +684,6 @@ class _Numbering:
         objects = self.index._repo.objects
         return objects.entry_id(commit, self.index.path_of(record.name)) == record.blob
 
-    def _pulled_in(self, chain: Sequence[str], on_chain: set[str]) -> list[str]:
-        """The commits that merges made by pulling this branch bring in from the side.
-
-        Their final records were numbered on the remote before the commits this clone
-        made meanwhile, so they claim their numbers ahead of everything on the walk. Only
-        those merges: a pull request merged by a merge commit has the same shape (the
-        branch first, the side second) with the roles reversed, and there the branch's
-        numbers were the ones pushed first. Git's own message for the merge tells the
-        two apart, and it is part of the commit, so every clone decides alike.
-        """
-        branch = self.index.branch_name
-        commits = self.commits
-        pulls = [c for c in chain if len(commits[c].parents) > 1 and branch is not None
-                 and _pulls(commits[c].message, branch)]
-        if not pulls:
-            return []
-        seen = set(on_chain)
-        return [side for merge in pulls for side in self._brought_in(merge, seen)]
-
     def _brought_in(self, commit: str, seen: set[str]) -> list[str]:
         """The new commits a merge brings in from its other parents, parents first.
 
@@ -722,7 +692,8 @@ class _Numbering:
         """
         commits = self.commits
         found: list[str] = []
-        for start in commits[commit].parents[1:]:
+        line = _line_parent(commits[commit], self.index.branch_name)
+        for start in (p for p in commits[commit].parents if p != line):
             stack = [(start, False)]
             while stack:
                 at, expanded = stack.pop()
@@ -738,8 +709,8 @@ class _Numbering:
 
     def _diffs(self, commits: list[str]) -> dict[str, dict[str, str | None]]:
         """For commits without records: each prompt they change and its new blob."""
-        pairs = [(c, self.commits[c].parents[0] if self.commits[c].parents else None)
-                 for c in commits]
+        branch = self.index.branch_name
+        pairs = [(c, _line_parent(self.commits[c], branch)) for c in commits]
         found: dict[str, dict[str, str | None]] = {}
         history = self.index._repo.history
         for commit, files in history.first_parent_changes(pairs, self.index.prompts_dir).items():
@@ -778,6 +749,16 @@ def _without_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _line_parent(commit: Commit, branch: str | None) -> str | None:
+    """The parent the registry line continues through: the first, except through a merge
+    git made by pulling this branch from a remote, where the line is the branch pulled
+    (the second parent), as it was on the remote before the merge was pushed."""
+    parents = commit.parents
+    if len(parents) == 2 and branch is not None and _pulls(commit.message, branch):
+        return parents[1]
+    return parents[0] if parents else None
 
 
 def _held_elsewhere(exc: sqlite3.Error) -> Conflict:

@@ -93,6 +93,37 @@ def test_foxtrot_merge_keeps_the_remotes_version_numbers(remote: Path) -> None:
         4: "hand edit by Alice {{x}}\n"}
 
 
+@pytest.mark.parametrize("theirs", ["hand edit", "register"])
+@pytest.mark.parametrize("ours", ["hand edit", "register"])
+def test_a_pushed_pull_merge_keeps_every_number_the_remote_had(remote: Path, theirs: str,
+                                                               ours: str) -> None:
+    """``git pull`` (merge) puts Alice's commit first and Bob's pushed version 3 second;
+    pushed as it is, with git's own message, Bob's 3 stays 3 in Alice's clone and on the
+    remote, whether it was registered or a hand edit, and Alice's change is 4."""
+    bob, alice = clone(remote, "bob"), clone(remote, "alice")
+    for who, how in ((bob, theirs), (alice, ours)):
+        text = f"three by {who.name} {{{{x}}}}"
+        if how == "hand edit":
+            edit(who, text, f"{who.name}'s edit")
+        else:
+            with Registry(who) as reg:
+                tick()
+                reg.register_prompt("s", text + "\n", f"{who.name}'s register")
+        if who == bob:
+            git(bob, "push", "-q", "origin", "main")
+    subprocess.run(["git", "pull", "-q", "--no-rebase", "origin", "main"], cwd=alice,
+                   capture_output=True, check=False)
+    git(alice, "checkout", "--ours", "prompts/s.yaml")
+    git(alice, "commit", "-qa", "--no-edit")  # git's message: "Merge branch 'main' of …"
+    expected = {1: "one {{x}}\n", 2: "two {{x}}\n", 3: "three by bob {{x}}\n",
+                4: "three by alice {{x}}\n"}
+    assert contents(alice) == expected
+    git(alice, "push", "-q", "origin", "main")
+    assert contents(clone(remote, "fresh")) == expected
+    git(bob, "pull", "-q", "--no-rebase")
+    assert contents(bob) == expected
+
+
 @pytest.mark.parametrize("held", ["hand edit", "register"])
 def test_a_pull_request_merge_keeps_the_numbers_main_had_pushed(remote: Path,
                                                                 held: str) -> None:
