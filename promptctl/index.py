@@ -289,8 +289,31 @@ class VersionIndex:
             previous = self._all_rows() if stored is not None else {}
             plan = self._plan(tip, None, progress)
             assert plan is not None
-            plan.findings.extend(_renumbered(previous, plan.rows))
+            plan.findings.extend(self._shared(_renumbered(previous, plan.rows), previous,
+                                              plan.rows))
         return self._write(plan, tip, stored)
+
+    def _shared(self, found: list[Finding], previous: dict[tuple[str, int], VersionRow],
+                rows: list[VersionRow]) -> list[Finding]:
+        """The findings but those about a version that only moved: made here and never
+        pushed (the remote-tracking branch's reflog never reached it), its content still a
+        version under another number. That is what ``git pull --rebase`` does to a version
+        not pushed yet, numbering it after the remote's: no rewrite of shared history, and
+        nothing lost. A version reset away, or one the remote had, stays a finding; without
+        that reflog, every finding stays."""
+        if not found or self.branch_name is None:
+            return found
+        kept = {(r.name, r.blob) for r in rows}
+        moved = {f: previous[f.name, f.number] for f in found
+                 if (f.name, previous[f.name, f.number].blob) in kept}
+        if not moved:
+            return found
+        local = self._repo.history.never_held(
+            {row.commit for row in moved.values()},
+            f"refs/remotes/origin/{self.branch_name}")  # promptctl's remote is origin
+        if not local:
+            return found
+        return [f for f in found if f not in moved or moved[f].commit not in local]
 
     def _moved_on(self, tip: str) -> bool:
         """Whether the branch has moved from ``tip`` since the caller read it."""

@@ -925,12 +925,14 @@ class Registry:
                               "it back")
 
     def _note_findings(self, snapshot: Snapshot, name: str) -> None:
-        """Say once per process when a loaded prompt's numbers changed meaning."""
+        """Say once per process when a loaded prompt's numbers changed meaning (a claim
+        that lost a clash changed none: ``check`` notes it, a load says nothing)."""
         if name in self._warned:
             return
         self._warned.add(name)
         for finding in snapshot.index.findings(name):
-            self._warnings.append(finding.detail)
+            if finding.failing:
+                self._warnings.append(finding.detail)
 
     def _configure_fetch(self) -> None:
         """Once per clone: make plain ``git fetch`` bring moved aliases and the alias log."""

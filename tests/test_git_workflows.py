@@ -187,11 +187,38 @@ def test_rebase_pull_numbers_the_rebased_commit_after_the_remotes(remote: Path) 
     git(alice, "checkout", "--theirs", "prompts/s.yaml")
     git(alice, "add", "prompts/s.yaml")
     git(alice, "-c", "core.editor=true", "rebase", "--continue")
+    with Registry(alice) as reg:
+        # Her 3 was never pushed and lives on as 4: no rewrite to warn about, and the
+        # claim her record made (the rebase kept its tree) is only noted.
+        assert reg.load_prompt("s/4").template == "Alice's three {{x}}\n"
+        assert reg.warnings == []
+        assert [f.kind for f in reg.findings()] == ["clash"]
     git(alice, "push", "-q", "origin", "main")
     expected = {1: "one {{x}}\n", 2: "two {{x}}\n", 3: "three by Bob {{x}}\n",
                 4: "Alice's three {{x}}\n"}
     assert contents(alice) == expected
     assert contents(clone(remote, "fresh")) == expected
+
+
+def test_a_forced_push_that_reorders_pushed_versions_is_reported(remote: Path) -> None:
+    """Both contents live on, swapped: numbers the remote had given changed meaning, so
+    the findings stay, unlike a version that only moved before it was pushed."""
+    dev, watcher = clone(remote, "dev"), clone(remote, "watcher")
+    for text in ("three", "four"):
+        edit(dev, f"{text} {{{{x}}}}", text)
+    git(dev, "push", "-q", "origin", "main")
+    git(watcher, "pull", "-q")
+    assert contents(watcher)[3] == "three {{x}}\n"
+    git(dev, "reset", "-q", "--hard", "HEAD~2")
+    for text in ("four", "three"):
+        edit(dev, f"{text} {{{{x}}}}", text)
+    git(dev, "push", "-q", "--force", "origin", "main")
+    git(watcher, "fetch", "-q")
+    git(watcher, "reset", "-q", "--hard", "origin/main")
+    with Registry(watcher) as reg:
+        assert reg.load_prompt("s/3", cache_ttl_seconds=0).template == "four {{x}}\n"
+        assert sorted((f.kind, f.number) for f in reg.findings()) == [
+            ("renumbered", 3), ("renumbered", 4)]
 
 
 @pytest.mark.parametrize("merge", ["merge-commit", "squash", "rebase"])

@@ -242,6 +242,25 @@ class History:
         args = ["rev-list", "--first-parent", tip, *([f"^{since}"] if since else []), "--"]
         return self._runner.run(*args).split()
 
+    def never_held(self, commits: Iterable[str], refname: str) -> set[str] | None:
+        """Those of ``commits`` that ``refname`` never reached: not reachable from any
+        value its reflog and its value now name. ``None`` when it has no reflog to tell
+        (no such ref, or ``core.logAllRefUpdates`` off): then nothing is known."""
+        held = self._runner.try_run("log", "-g", "--format=%H", refname, "--")
+        tips = set(held.split()) if held else set()
+        if not tips:
+            return None
+        wanted = set(commits)
+        if not wanted:
+            return set()
+        # rev-list reads them from stdin: thousands of commits fit no command line.
+        revs = "".join(f"{c}\n" for c in sorted(wanted)) + "".join(f"^{t}\n" for t in tips)
+        try:
+            out = self._runner.run("rev-list", "--stdin", input=revs)
+        except GitError:
+            return None  # a commit gone (pruned): nothing is known
+        return wanted & set(out.split())
+
     def is_ancestor(self, older: str, newer: str) -> bool:
         """True when commit ``older`` is reachable from ``newer``."""
         return self._runner.try_run("merge-base", "--is-ancestor", older, newer) is not None
