@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 
 Progress = Callable[[int, int], None]
-"""Called with (first-parent commits numbered, how many there are) while the index is
+"""Called with (commits of the line numbered, how many there are) while the index is
 built from scratch: ``(0, n)`` before a long walk is numbered, ``(n, n)`` when done."""
 
 _SCHEMA = """
@@ -344,7 +344,7 @@ class VersionIndex:
             chain.append(at)
             at = _line_parent(commits[at], self.branch_name)
         if at != stored:
-            return None  # the first-parent line does not lead back to what we indexed
+            return None  # the line does not lead back to what we indexed
         chain.reverse()
         if progress and len(chain) >= 1000:
             progress(0, len(chain))  # a long walk: say so before numbering it
