@@ -52,7 +52,9 @@ def pre_push(
     """Refuse a push that would renumber the remote's versions (a git pre-push hook).
 
     A merge made by 'git pull' puts the local commit first and the remote's versions on
-    the side; pushed, it would change what their numbers mean. Reads the refs git hands a
+    the side. With git's own message promptctl numbers along the remote's side, but a
+    merge committed with another message is like any other, and pushed it would change
+    what the remote's numbers mean: any such merge is refused. Reads the refs git hands a
     pre-push hook on stdin (or pre-commit's PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF).
     A push behind the remote (its tip not fetched here) is left to git, which refuses it.
 
