@@ -19,9 +19,10 @@ number the remote gave as it was; the local commits it brings in are its side.
   the commit's own) changed the file the record names. A *final* record claims its
   number; a *draft* (made off the registry branch) only says which file changed.
 * Final records on commits a merge brings in from the side claim their numbers at the
-  merge. A number the line gave earlier is kept, and the record is numbered anew (a
-  ``clash``): no number ever changes because of what a later commit says, so a pull
-  request merged by a merge commit cannot take a number the branch had pushed.
+  merge. A number the line gave earlier is kept, and the record's version is numbered
+  anew, still a version of the branch's history (a ``clash``): no number ever changes
+  because of what a later commit says, so a pull request merged by a merge commit
+  cannot take a number the branch had pushed.
 * Every other change of a prompt file (a hand edit, a merge, a rebased or squashed
   commit, a draft) is the next number. A merge that brings in a recorded version
   unchanged makes no new version: that version is in force.
@@ -79,8 +80,8 @@ class VersionRow(NamedTuple):
     """One indexed version of a prompt (a named tuple: a first build makes 100,000).
 
     ``kind`` says how it got its number: ``final`` (a record made on the registry
-    branch), ``draft`` (a record made on another branch, numbered here) or ``derived``
-    (a hand edit, merge, rebased or squashed commit).
+    branch), ``draft`` (a record made on another branch, or one whose number the line
+    held, numbered here) or ``derived`` (a hand edit, merge, rebased or squashed commit).
     """
 
     name: str
@@ -611,8 +612,10 @@ class _Numbering:
                     for record in records.get(side, ()):
                         if record.final:
                             row = self._claim(record.name, record.number, record.blob, side)
-                            if row is not None:
-                                brought[record.name] = row
+                            if row is None:  # the line holds that number: numbered anew
+                                row = self._add(record.name, self._next_free(record.name),
+                                                record.blob, side, "draft")
+                            brought[record.name] = row
             mine = records.get(commit)
             if mine is None:
                 for name, blob in changes.get(commit, {}).items():

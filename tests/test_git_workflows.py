@@ -172,6 +172,39 @@ def test_a_pull_request_merge_keeps_the_numbers_main_had_pushed(remote: Path,
         assert [f.kind for f in watcher.findings()] == ["clash"]  # renumbered nothing
 
 
+def test_an_alias_on_a_register_whose_claim_lost_loads_it_after_the_merge(
+        remote: Path) -> None:
+    """The pull request's register claimed 3, which main holds; the merge keeps main's
+    file. The register is still a version of main's history, numbered anew, and an
+    alias set on it on the branch loads it."""
+    alice, bob = clone(remote, "alice"), clone(remote, "bob")
+    with Registry(alice) as reg:
+        tick()
+        reg.register_prompt("s", "Alice's three {{x}}\n", "a3")
+    git(alice, "checkout", "-q", "-b", "feature")
+    with Registry(alice) as reg:
+        tick()
+        reg.set_alias("s", "staging", 3, "try it", push=True)
+    git(alice, "push", "-q", "origin", "feature")
+    edit(bob, "Bob's three {{x}}", "Bob's edit")
+    git(bob, "push", "-q", "origin", "main")
+    host = clone(remote, "host")
+    tick()
+    merge = subprocess.run(["git", "merge", "-q", "--no-ff", "-m", "Merge pull request #8",
+                            "origin/feature"], cwd=host, capture_output=True, check=False)
+    assert merge.returncode  # both changed the file: main's is kept
+    git(host, "checkout", "--ours", "prompts/s.yaml")
+    git(host, "commit", "-qa", "--no-edit")
+    git(host, "push", "-q", "origin", "main")
+    fresh = clone(remote, "fresh")
+    assert contents(fresh) == {1: "one {{x}}\n", 2: "two {{x}}\n", 3: "Bob's three {{x}}\n",
+                               4: "Alice's three {{x}}\n"}
+    with Registry(fresh) as reg:
+        staging = reg.load_prompt("s@staging", cache_ttl_seconds=0)
+        assert (staging.version, staging.template) == (4, "Alice's three {{x}}\n")
+        assert reg.load_prompt("s", cache_ttl_seconds=0).template == "Bob's three {{x}}\n"
+
+
 def test_rebase_pull_numbers_the_rebased_commit_after_the_remotes(remote: Path) -> None:
     bob, alice = clone(remote, "bob"), clone(remote, "alice")
     with Registry(bob) as reg:
