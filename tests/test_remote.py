@@ -263,12 +263,18 @@ def test_alias_push_merges_a_log_another_clone_appended_then_deletes(
     assert rev(remote, LOG) == rev(repo_path, LOG)
 
 
+def _two_clients(remote: Path, tmp_path: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> tuple[Registry, Registry]:
+    """Two registries opened by the remote's URL, each with its own cache (its own clone)."""
+    first = Registry(remote.as_uri(), fetch_ttl_seconds=3600)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "second-cache"))
+    return first, Registry(remote.as_uri(), fetch_ttl_seconds=3600)
+
+
 def test_url_registry_alias_push_lease_conflict(
     remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = Registry(remote.as_uri(), fetch_ttl_seconds=3600)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "second-cache"))
-    second = Registry(remote.as_uri(), fetch_ttl_seconds=3600)  # its own clone, read: 1
+    first, second = _two_clients(remote, tmp_path, monkeypatch)  # second: its own clone, read: 1
     tick()
     assert first.set_alias("s", "production", 2, push=True).version == 2
     with pytest.raises(AliasMovedOnRemote, match="ours version 3, theirs version 2"):
@@ -283,9 +289,7 @@ def test_url_registry_alias_push_lease_conflict(
 def test_url_registry_alias_push_to_the_version_its_clone_last_read(
     remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = Registry(remote.as_uri(), fetch_ttl_seconds=3600)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "second-cache"))
-    second = Registry(remote.as_uri(), fetch_ttl_seconds=3600)  # its own clone, read: 1
+    first, second = _two_clients(remote, tmp_path, monkeypatch)  # second: its own clone, read: 1
     tick()
     first.set_alias("s", "production", 2, push=True)
     landed = git(remote, "for-each-ref")
@@ -304,9 +308,7 @@ def test_url_registry_alias_push_to_the_version_its_clone_last_read(
 def test_url_registry_register_push_race_rebases_with_correct_numbering(
     remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = Registry(remote.as_uri(), fetch_ttl_seconds=3600)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "second-cache"))
-    second = Registry(remote.as_uri(), fetch_ttl_seconds=3600)  # both clones end at s v3
+    first, second = _two_clients(remote, tmp_path, monkeypatch)  # second: both clones end at s v3
     tick()
     four = first.register("s", PromptContent("Version 4\n"), "four", push=True).version
     assert four.version == 4 and rev(remote, "main") == four.commit
