@@ -333,6 +333,14 @@ def test_url_registry_register_push_race_rebases_with_correct_numbering(
     second.close()
 
 
+def _remade_on(remote: Path, repo_path: Path, made: str, theirs: str) -> None:
+    """A register ("ay") that lost the race landed on the remote's commit ``theirs``
+    (its subject), here and there, with a clean working tree."""
+    assert rev(repo_path, "main") == rev(remote, "main") == made
+    assert git(repo_path, "log", "--format=%s", "-2", "main").split() == ["ay", theirs]
+    assert git(repo_path, "status", "--porcelain") == ""
+
+
 def test_local_register_push_race_rebases_and_updates_the_working_tree(
     remote: Path, registry: Registry, repo_path: Path, tmp_path: Path
 ) -> None:
@@ -341,10 +349,8 @@ def test_local_register_push_race_rebases_and_updates_the_working_tree(
         other.register("b", PromptContent("B\n"), "bee", push=True)
     tick()
     result = registry.register("a", PromptContent("A\n"), "ay", push=True)
-    assert rev(repo_path, "main") == rev(remote, "main") == result.version.commit
-    assert git(repo_path, "log", "--format=%s", "-2", "main").split() == ["ay", "bee"]
+    _remade_on(remote, repo_path, result.version.commit, "bee")
     assert (repo_path / "prompts/b.yaml").read_text() == "template: |\n  B\n"
-    assert git(repo_path, "status", "--porcelain") == ""
     assert registry.load_prompt("a").version == 1 and registry.load_prompt("b").version == 1
 
 
@@ -375,10 +381,8 @@ def test_local_register_push_race_updates_a_file_the_remote_changed(
         _racy(repo_path / "prompts/s.yaml", repo_path)
     tick()
     result = registry.register("a", PromptContent("A\n"), "ay", push=True)
-    assert rev(repo_path, "main") == rev(remote, "main") == result.version.commit
-    assert git(repo_path, "log", "--format=%s", "-2", "main").split() == ["ay", "four"]
+    _remade_on(remote, repo_path, result.version.commit, "four")
     assert (repo_path / "prompts/s.yaml").read_text() == "template: |\n  Version 4\n"
-    assert git(repo_path, "status", "--porcelain") == ""
     assert registry.load_prompt("s").version == 4 and registry.load_prompt("a").version == 1
 
 
