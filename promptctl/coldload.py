@@ -143,8 +143,8 @@ def _first(top: str, git_dir: str, common_dir: str, root: str,
             db.execute("BEGIN")  # one snapshot of the index for every lookup below
             meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('schema', 'tip')"))
             if meta.get("schema") != indexfile.SCHEMA_VERSION or meta.get("tip") != tip or \
-                    db.execute("SELECT 1 FROM findings WHERE name = ? AND kind != 'clash'",
-                               (ref.name,)).fetchone():
+                    db.execute("SELECT 1 FROM findings WHERE name = ? AND kind NOT IN (?, ?)",
+                               (ref.name, *indexfile.NOTED_FINDINGS)).fetchone():
                 return None  # an index to bring up to date; numbers to warn about
             # Git is started only now: after a pull, the index is behind and this is it.
             with _Objects(top) as git:

@@ -112,7 +112,8 @@ class LatestRow(NamedTuple):
 
 class Finding(NamedTuple):
     """Something the last rebuild found wrong with the numbering: ``kind`` is ``renumbered``
-    (a number now names other content) or ``clash`` (two records claim one number)."""
+    (a number now names other content), ``unpushed`` (the same, for a version never
+    pushed) or ``clash`` (two records claim one number)."""
 
     kind: str
     name: str
@@ -121,10 +122,11 @@ class Finding(NamedTuple):
 
     @property
     def failing(self) -> bool:
-        """Whether ``check`` fails on it. A ``clash`` does not: the losing record was
-        numbered anew and no number changed its meaning, and it is part of history, so
-        every clone would find it for good with nothing left to fix."""
-        return self.kind != "clash"
+        """Whether ``check`` fails on it and loads warn of it. Not for a ``clash`` (the
+        losing record was numbered anew, no number changed its meaning, and history keeps
+        it in every clone for good) nor for an ``unpushed`` one (a number only this clone
+        had): ``check`` notes those."""
+        return self.kind not in indexfile.NOTED_FINDINGS
 
 
 Summarize = Callable[["VersionRow"], tuple[Any, ...]]
@@ -290,31 +292,38 @@ class VersionIndex:
             previous = self._all_rows() if stored is not None else {}
             plan = self._plan(tip, None, progress)
             assert plan is not None
-            plan.findings.extend(self._shared(_renumbered(previous, plan.rows), previous,
-                                              plan.rows))
+            plan.findings.extend(self._renumbered(previous, plan.rows))
         return self._write(plan, tip, stored)
 
-    def _shared(self, found: list[Finding], previous: dict[tuple[str, int], VersionRow],
-                rows: list[VersionRow]) -> list[Finding]:
-        """The findings but those about a version that only moved: made here and never
-        pushed (the remote-tracking branch's reflog never reached it), its content still a
-        version under another number. That is what ``git pull --rebase`` does to a version
-        not pushed yet, numbering it after the remote's: no rewrite of shared history, and
-        nothing lost. A version reset away, or one the remote had, stays a finding; without
-        that reflog, every finding stays."""
-        if not found or self.branch_name is None:
-            return found
-        kept = {(r.name, r.blob) for r in rows}
-        moved = {f: previous[f.name, f.number] for f in found
-                 if (f.name, previous[f.name, f.number].blob) in kept}
-        if not moved:
-            return found
-        local = self._repo.history.never_held(
-            {row.commit for row in moved.values()},
-            f"refs/remotes/origin/{self.branch_name}")  # promptctl's remote is origin
-        if not local:
-            return found
-        return [f for f in found if f not in moved or moved[f].commit not in local]
+    def _renumbered(self, previous: dict[tuple[str, int], VersionRow],
+                    rows: list[VersionRow]) -> list[Finding]:
+        """Every number whose content a rebuild changed: loud, never silent.
+
+        One whose version was made here and never pushed (the remote-tracking branch's
+        reflog never reached its commit) is ``unpushed``: that number was this clone's
+        alone, as ``git pull --rebase`` shows by numbering the version after the remote's,
+        so ``check`` notes it without failing. Without that reflog, every one is
+        ``renumbered``."""
+        now = {(r.name, r.number): r for r in rows}
+        changed = [(old, now.get(key)) for key, old in sorted(previous.items())
+                   if key not in now or now[key].blob != old.blob]
+        local: set[str] | None = set()
+        if changed and self.branch_name is not None:
+            local = self._repo.history.never_held(
+                {old.commit for old, _ in changed},
+                f"refs/remotes/origin/{self.branch_name}")  # promptctl's remote is origin
+        found = []
+        for old, new in changed:
+            what = f"commit {new.commit[:10]}" if new else "nothing"
+            was = f"{old.name}/{old.number} was commit {old.commit[:10]} here"
+            if local and old.commit in local:
+                found.append(Finding("unpushed", old.name, old.number,
+                                     f"{was}, never pushed, and is now {what}"))
+            else:
+                found.append(Finding("renumbered", old.name, old.number,
+                                     f"{was} and is now {what}: history was rewritten "
+                                     "(a reset, a forced push or a merge)"))
+        return found
 
     def _moved_on(self, tip: str) -> bool:
         """Whether the branch has moved from ``tip`` since the caller read it."""
@@ -387,12 +396,13 @@ class VersionIndex:
             db.executemany("INSERT INTO findings VALUES (?,?,?,?)",
                            [(f.kind, f.name, f.number, f.detail) for f in plan.findings])
             # A number a rewrite left empty may be given again: say what it names now.
-            empty = set(db.execute("SELECT name, number FROM findings WHERE kind = 'renumbered'"
+            empty = set(db.execute("SELECT name, number FROM findings WHERE kind IN"
+                                   " ('renumbered', 'unpushed')"
                                    " AND detail LIKE '%is now nothing%'").fetchall())
             if empty:
                 db.executemany(
                     "UPDATE findings SET detail = replace(detail, 'is now nothing', ?)"
-                    " WHERE kind = 'renumbered' AND name = ? AND number = ?",
+                    " WHERE kind IN ('renumbered', 'unpushed') AND name = ? AND number = ?",
                     [(f"is now commit {r.commit[:10]}", r.name, r.number)
                      for r in plan.rows if (r.name, r.number) in empty])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (tip,))
@@ -745,22 +755,6 @@ class _Numbering:
                 if name is not None:
                     found.setdefault(commit, {})[name] = change.blob
         return found
-
-
-def _renumbered(previous: dict[tuple[str, int], VersionRow],
-                rows: list[VersionRow]) -> list[Finding]:
-    """Every number whose content a rebuild changed: loud, never silent."""
-    now = {(r.name, r.number): r for r in rows}
-    found = []
-    for key, old in sorted(previous.items()):
-        new = now.get(key)
-        if new is None or new.blob != old.blob:
-            what = f"commit {new.commit[:10]}" if new else "nothing"
-            found.append(Finding(
-                "renumbered", old.name, old.number,
-                f"{old.name}/{old.number} was commit {old.commit[:10]} here and is now {what}: "
-                "history was rewritten (a reset, a forced push or a merge)"))
-    return found
 
 
 @contextlib.contextmanager

@@ -19,6 +19,10 @@ except ImportError:  # pragma: no cover - a Python without it
 SCHEMA_VERSION = "5"
 
 
+# Findings that ``check`` notes without failing and loads do not warn of (see
+# ``index.Finding.failing``); the cold load answers despite them.
+NOTED_FINDINGS = ("clash", "unpushed")
+
 # The lookups of one version's row, by number, by the commit that made it, and the
 # newest: VersionIndex's, and the cold load's, which must find the same row.
 VERSION_BY_NUMBER = "SELECT * FROM versions WHERE name = ? AND number = ?"

@@ -221,11 +221,12 @@ def test_rebase_pull_numbers_the_rebased_commit_after_the_remotes(remote: Path) 
     git(alice, "add", "prompts/s.yaml")
     git(alice, "-c", "core.editor=true", "rebase", "--continue")
     with Registry(alice) as reg:
-        # Her 3 was never pushed and lives on as 4: no rewrite to warn about, and the
-        # claim her record made (the rebase kept its tree) is only noted.
+        # Her 3 was never pushed and lives on as 4: no rewrite to warn about; that, and
+        # the claim her record made (the rebase kept its tree), are only noted.
         assert reg.load_prompt("s/4").template == "Alice's three {{x}}\n"
         assert reg.warnings == []
-        assert [f.kind for f in reg.findings()] == ["clash"]
+        assert sorted(f.kind for f in reg.findings()) == ["clash", "unpushed"]
+        assert not [f for f in reg.findings() if f.failing]
     git(alice, "push", "-q", "origin", "main")
     expected = {1: "one {{x}}\n", 2: "two {{x}}\n", 3: "three by Bob {{x}}\n",
                 4: "Alice's three {{x}}\n"}
@@ -511,18 +512,22 @@ def test_a_failed_push_is_pushed_by_the_next_push(remote: Path) -> None:
     assert contents(clone(remote, "fresh"))[3] == "three {{x}}\n"
 
 
-def test_a_reset_that_renumbers_is_reported(remote: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("pushed", [True, False])
+def test_a_reset_that_renumbers_is_reported(remote: Path, pushed: bool) -> None:
+    """Loudly when the number was pushed (a warning, and ``check`` fails); only noted
+    when it never left this clone, whose numbers are settled when they are pushed."""
     dev = clone(remote, "dev")
     with Registry(dev) as reg:
         tick()
-        reg.register_prompt("s", "three {{x}}\n", "v3")
+        reg.register("s", PromptContent("three {{x}}\n"), "v3", push=pushed)
         assert reg.load_prompt("s/3").template == "three {{x}}\n"
     git(dev, "reset", "-q", "--hard", "HEAD~1")
     edit(dev, "another three {{x}}", "other")
     with Registry(dev) as reg:
         assert reg.load_prompt("s/3", cache_ttl_seconds=0).template == "another three {{x}}\n"
-        assert any("s/3 was commit" in w for w in reg.warnings)
-        assert [f.number for f in reg.findings()] == [3]
+        assert any("s/3 was commit" in w for w in reg.warnings) is pushed
+        assert [(f.kind, f.number, f.failing) for f in reg.findings()] == [
+            ("renumbered" if pushed else "unpushed", 3, pushed)]
 
 
 def test_sync_says_what_moved_and_pushes_what_is_local_only(remote: Path) -> None:

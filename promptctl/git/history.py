@@ -243,13 +243,23 @@ class History:
         return self._runner.run(*args).split()
 
     def never_held(self, commits: Iterable[str], refname: str) -> set[str] | None:
-        """Those of ``commits`` that ``refname`` never reached: not reachable from any
-        value its reflog and its value now name. ``None`` when it has no reflog to tell
-        (no such ref, or ``core.logAllRefUpdates`` off): then nothing is known."""
-        held = self._runner.try_run("log", "-g", "--format=%H", refname, "--")
-        tips = set(held.split()) if held else set()
-        if not tips:
+        """Those of ``commits`` that ``refname`` never reached: not reachable from its value
+        now nor from any value its reflog records (old and new: ``git clone`` writes no
+        reflog for a remote-tracking branch, so its first fetch logs the cloned value as
+        old). ``None`` when that cannot be told: no such ref, or reflogs turned off
+        (``core.logAllRefUpdates``), so where it pointed before is unknown."""
+        now = self._refs.resolve(refname)
+        if now is None:
             return None
+        if (self._runner.try_run("config", "--bool", "core.logAllRefUpdates") or "").strip() \
+                == "false":
+            return None
+        tips = {now}
+        log = self._refs.common_dir / "logs" / refname
+        with contextlib.suppress(OSError):  # no reflog: it has not moved since the clone
+            for line in log.read_bytes().splitlines():
+                tips.update(value.decode() for value in line.split(b" ", 2)[:2]
+                            if _HEX40.fullmatch(value) and value != ZERO_OID.encode())
         wanted = set(commits)
         if not wanted:
             return set()
