@@ -61,7 +61,9 @@ LIMIT = 32
 """Entries kept; the oldest go first."""
 LARGEST = 64 << 10
 """Templates longer than this (characters) are not kept: reading the file stays cheap."""
-_FORMAT = 1
+# Kept loads answer by number as the index numbered when they were kept: a new schema of
+# the index (indexfile.SCHEMA_VERSION) may number otherwise, so their format moves with it.
+_FORMAT = 2
 _LARGEST_FILE = 16 << 20  # bytes: LIMIT entries of LARGEST characters, JSON-escaped
 _JOURNAL = "landing.json"  # journal.FILE_NAME (a register was interrupted: the whole way warns)
 

@@ -166,7 +166,8 @@ def test_a_broken_or_foreign_file_is_ignored_and_rewritten(
     _keep(prompts, monkeypatch)
     good = kept.read_text()
     entry = next(iter(json.loads(good)["loads"].values()))
-    for text in ("", "{", "[]", '{"format": 99, "loads": {}}', '{"format": 1, "loads": []}',
+    for text in ("", "{", "[]", '{"format": 99, "loads": {}}', '{"format": 2, "loads": []}',
+                 good.replace('"format": 2', '"format": 1'),  # kept under an older numbering
                  good.replace('"parts": ["Hello ", "name", "!"]', '"parts": 7'),
                  good.replace('"parts": ["Hello ", "name", "!"]', '"parts": [1, 2, 3]'),
                  good.replace(json.dumps(entry["state"]), '"x"'), "\udcff".encode(
@@ -175,7 +176,7 @@ def test_a_broken_or_foreign_file_is_ignored_and_rewritten(
         assert _kept(prompts, "load", "greet@production", "--var", "name=Ada") is None, text
         assert prompts("load", "greet@production", "--var", "name=Ada") == (
             0, "Hello Ada!\n", "")
-        assert json.loads(kept.read_text())["format"] == 1  # the whole way wrote it anew
+        assert json.loads(kept.read_text())["format"] == 2  # the whole way wrote it anew
     elsewhere = kept.parent / "elsewhere.json"
     elsewhere.write_text(good)
     kept.unlink()
