@@ -299,24 +299,28 @@ class VersionIndex:
                     rows: list[VersionRow]) -> list[Finding]:
         """Every number whose content a rebuild changed: loud, never silent.
 
-        One whose version was made here and never pushed (the remote-tracking branch's
-        reflog never reached its commit) is ``unpushed``: that number was this clone's
-        alone, as ``git pull --rebase`` shows by numbering the version after the remote's,
-        so ``check`` notes it without failing. Without that reflog, every one is
-        ``renumbered``."""
+        One whose number was this clone's alone is ``unpushed``, and ``check`` notes it
+        without failing: its commit still makes a version under another number (a number
+        the remote gave never changes while the commit stays, so this one was a local
+        claim: a register on a branch merged as a pull request, a ``git pull`` merge), or
+        the remote-tracking branch's reflog never reached the commit (made here and
+        rebased by ``git pull --rebase``, or reset away, before it was pushed). Without
+        that reflog, only the first tells."""
         now = {(r.name, r.number): r for r in rows}
         changed = [(old, now.get(key)) for key, old in sorted(previous.items())
                    if key not in now or now[key].blob != old.blob]
-        local: set[str] | None = set()
-        if changed and self.branch_name is not None:
-            local = self._repo.history.never_held(
-                {old.commit for old, _ in changed},
-                f"refs/remotes/origin/{self.branch_name}")  # promptctl's remote is origin
+        made = {(r.name, r.commit) for r in rows} if changed else set()
+        moved = {(old.name, old.commit) for old, _ in changed} & made
+        rest = {old.commit for old, _ in changed if (old.name, old.commit) not in moved}
+        never: set[str] = set()
+        if rest and self.branch_name is not None:
+            never = self._repo.history.never_held(
+                rest, f"refs/remotes/origin/{self.branch_name}") or set()  # always origin
         found = []
         for old, new in changed:
             what = f"commit {new.commit[:10]}" if new else "nothing"
             was = f"{old.name}/{old.number} was commit {old.commit[:10]} here"
-            if local and old.commit in local:
+            if (old.name, old.commit) in moved or old.commit in never:
                 found.append(Finding("unpushed", old.name, old.number,
                                      f"{was}, never pushed, and is now {what}"))
             else:

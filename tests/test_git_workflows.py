@@ -170,6 +170,12 @@ def test_a_pull_request_merge_keeps_the_numbers_main_had_pushed(remote: Path,
     assert contents(remote.parent / "watcher") == expected
     with Registry(remote.parent / "watcher") as watcher:
         assert [f.kind for f in watcher.findings()] == ["clash"]  # renumbered nothing
+    # Alice's clone numbered her register 3; the remote never did: only noted there.
+    git(alice, "checkout", "-q", "main")
+    git(alice, "pull", "-q", "--no-rebase")
+    assert contents(alice) == expected
+    with Registry(alice) as reg:
+        assert reg.warnings == [] and not [f for f in reg.findings() if f.failing]
 
 
 def test_an_alias_on_a_register_whose_claim_lost_loads_it_after_the_merge(
