@@ -292,35 +292,39 @@ class VersionIndex:
             previous = self._all_rows() if stored is not None else {}
             plan = self._plan(tip, None, progress)
             assert plan is not None
-            plan.findings.extend(self._renumbered(previous, plan.rows))
+            plan.findings.extend(self._renumbered(previous, plan.rows, tip))
         return self._write(plan, tip, stored)
 
     def _renumbered(self, previous: dict[tuple[str, int], VersionRow],
-                    rows: list[VersionRow]) -> list[Finding]:
+                    rows: list[VersionRow], tip: str) -> list[Finding]:
         """Every number whose content a rebuild changed: loud, never silent.
 
         One whose number was this clone's alone is ``unpushed``, and ``check`` notes it
-        without failing: its commit still makes a version under another number (a number
-        the remote gave never changes while the commit stays, so this one was a local
-        claim: a register on a branch merged as a pull request, a ``git pull`` merge), or
-        the remote-tracking branch's reflog never reached the commit (made here and
-        rebased by ``git pull --rebase``, or reset away, before it was pushed). Without
-        that reflog, only the first tells."""
+        without failing. A number the remote gave names the same commit as long as that
+        commit is in history (numbering never takes back what the line gave), so a
+        version whose commit ``tip`` still reaches held a local claim (a register on a
+        branch merged as a pull request, local commits on the side of a ``git pull``
+        merge); and one whose commit history dropped was the clone's alone if the
+        remote-tracking branch never reached it (rebased by ``git pull --rebase``, or
+        reset away, before it was pushed). A dropped commit the remote had (a forced
+        push), or any when that branch's reflog cannot tell, is ``renumbered``."""
         now = {(r.name, r.number): r for r in rows}
         changed = [(old, now.get(key)) for key, old in sorted(previous.items())
                    if key not in now or now[key].blob != old.blob]
-        made = {(r.name, r.commit) for r in rows} if changed else set()
-        moved = {(old.name, old.commit) for old, _ in changed} & made
-        rest = {old.commit for old, _ in changed if (old.name, old.commit) not in moved}
-        never: set[str] = set()
-        if rest and self.branch_name is not None:
-            never = self._repo.history.never_held(
-                rest, f"refs/remotes/origin/{self.branch_name}") or set()  # always origin
+        history = self._repo.history
+        olds = {old.commit for old, _ in changed}
+        dropped = history.unreachable(olds, [tip])
+        if dropped is None:  # a commit pruned away: dropped, and nothing else is known
+            dropped, unpushed = olds, set()
+        else:
+            shared = history.ref_values(f"refs/remotes/origin/{self.branch_name}") \
+                if dropped and self.branch_name is not None else None  # always origin
+            unpushed = (history.unreachable(dropped, shared) if shared else None) or set()
         found = []
         for old, new in changed:
             what = f"commit {new.commit[:10]}" if new else "nothing"
             was = f"{old.name}/{old.number} was commit {old.commit[:10]} here"
-            if (old.name, old.commit) in moved or old.commit in never:
+            if old.commit not in dropped or old.commit in unpushed:
                 found.append(Finding("unpushed", old.name, old.number,
                                      f"{was}, never pushed, and is now {what}"))
             else:

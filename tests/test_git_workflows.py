@@ -10,6 +10,7 @@ every alias loads what it was set to.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -111,15 +112,20 @@ def test_a_pushed_pull_merge_keeps_every_number_the_remote_had(remote: Path, the
                 reg.register_prompt("s", text + "\n", f"{who.name}'s register")
         if who == bob:
             git(bob, "push", "-q", "origin", "main")
+    assert contents(alice)[3] == "three by alice {{x}}\n"  # her clone's number, not pushed
     subprocess.run(["git", "pull", "-q", "--no-rebase", "origin", "main"], cwd=alice,
                    capture_output=True, check=False)
     git(alice, "checkout", "--ours", "prompts/s.yaml")
     git(alice, "commit", "-qa", "--no-edit")  # git's message: "Merge branch 'main' of …"
     expected = {1: "one {{x}}\n", 2: "two {{x}}\n", 3: "three by bob {{x}}\n",
                 4: "three by alice {{x}}\n"}
+    assert contents(shutil.copytree(alice, remote.parent / "before-push")) == expected
+    git(alice, "push", "-q", "origin", "main")  # her index is brought up to date after it
     assert contents(alice) == expected
-    git(alice, "push", "-q", "origin", "main")
     assert contents(clone(remote, "fresh")) == expected
+    with Registry(alice) as reg:  # her 3 was hers alone: noted, not a rewrite
+        reg.load_prompt("s/3")
+        assert reg.warnings == [] and not [f for f in reg.findings() if f.failing]
     git(bob, "pull", "-q", "--no-rebase")
     assert contents(bob) == expected
 

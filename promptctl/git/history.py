@@ -242,25 +242,30 @@ class History:
         args = ["rev-list", "--first-parent", tip, *([f"^{since}"] if since else []), "--"]
         return self._runner.run(*args).split()
 
-    def never_held(self, commits: Iterable[str], refname: str) -> set[str] | None:
-        """Those of ``commits`` that ``refname`` never reached: not reachable from its value
-        now nor from any value its reflog records (old and new: ``git clone`` writes no
-        reflog for a remote-tracking branch, so its first fetch logs the cloned value as
-        old). ``None`` when that cannot be told: no such ref, or reflogs turned off
-        (``core.logAllRefUpdates``), so where it pointed before is unknown."""
+    def ref_values(self, refname: str) -> set[str] | None:
+        """Every commit ``refname`` has pointed at that git remembers: its value now and
+        each old and new value its reflog records (``git clone`` writes no reflog for a
+        remote-tracking branch, so its first fetch logs the cloned value as old). ``None``
+        when that is not all it held: no such ref, or reflogs turned off
+        (``core.logAllRefUpdates``)."""
         now = self._refs.resolve(refname)
         if now is None:
             return None
         if (self._runner.try_run("config", "--bool", "core.logAllRefUpdates") or "").strip() \
                 == "false":
             return None
-        tips = {now}
+        values = {now}
         log = self._refs.common_dir / "logs" / refname
         with contextlib.suppress(OSError):  # no reflog: it has not moved since the clone
             for line in log.read_bytes().splitlines():
-                tips.update(value.decode() for value in line.split(b" ", 2)[:2]
-                            if _HEX40.fullmatch(value) and value != ZERO_OID.encode())
-        wanted = set(commits)
+                values.update(value.decode() for value in line.split(b" ", 2)[:2]
+                              if _HEX40.fullmatch(value) and value != ZERO_OID.encode())
+        return values
+
+    def unreachable(self, commits: Iterable[str], tips: Iterable[str]) -> set[str] | None:
+        """Those of ``commits`` that none of ``tips`` reaches (``None``: a commit is gone,
+        pruned, and nothing is known)."""
+        wanted, tips = set(commits), set(tips)
         if not wanted:
             return set()
         # rev-list reads them from stdin: thousands of commits fit no command line.
@@ -268,7 +273,7 @@ class History:
         try:
             out = self._runner.run("rev-list", "--stdin", input=revs)
         except GitError:
-            return None  # a commit gone (pruned): nothing is known
+            return None
         return wanted & set(out.split())
 
     def is_ancestor(self, older: str, newer: str) -> bool:
