@@ -229,7 +229,8 @@ class Snapshot:
             row = self.version_at(name, commit)
             problem = None if row is not None else (
                 f"commit {commit[:10]} holds no version of {name} on this branch "
-                "(a branch not merged yet, or the file is absent there)")
+                "(a branch not merged yet, a branch merged without that content, or "
+                "the file is absent there)")
             found.append(AliasState(alias, ref, commit, row, problem))
         self._states[name] = found
         return found

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from promptctl import PromptContent, Registry
+from promptctl.errors import AliasNotFound
 
 from .helpers import git, split_alias_move, tick
 
@@ -215,6 +216,26 @@ def test_an_alias_on_a_register_whose_claim_lost_loads_it_after_the_merge(
         staging = reg.load_prompt("s@staging", cache_ttl_seconds=0)
         assert (staging.version, staging.template) == (4, "Alice's three {{x}}\n")
         assert reg.load_prompt("s", cache_ttl_seconds=0).template == "Bob's three {{x}}\n"
+
+
+def test_an_alias_on_a_draft_the_merge_left_out_says_so(remote: Path) -> None:
+    """A draft made on a branch whose content the merge did not take is no version of
+    main: its alias does not load, and the error says why, not "not merged yet"."""
+    dev = clone(remote, "dev")
+    git(dev, "checkout", "-q", "-b", "feature")
+    with Registry(dev) as reg:
+        tick()
+        assert reg.register("s", PromptContent("tried {{x}}\n"), "try").provisional
+        reg.set_alias("s", "staging", 3, "try it", push=True)
+    git(dev, "push", "-q", "origin", "feature")
+    host = clone(remote, "host")
+    tick()
+    git(host, "merge", "-q", "--no-ff", "-s", "ours", "-m", "Merge pull request #9",
+        "origin/feature")
+    git(host, "push", "-q", "origin", "main")
+    with Registry(clone(remote, "fresh")) as reg, \
+            pytest.raises(AliasNotFound, match="a branch merged without that content"):
+        reg.load_prompt("s@staging", cache_ttl_seconds=0)
 
 
 def test_rebase_pull_numbers_the_rebased_commit_after_the_remotes(remote: Path) -> None:
