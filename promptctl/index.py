@@ -317,8 +317,10 @@ class VersionIndex:
         if dropped is None:  # a commit pruned away: dropped, and nothing else is known
             dropped, unpushed = olds, set()
         else:
-            shared = history.ref_values(f"refs/remotes/origin/{self.branch_name}") \
-                if dropped and self.branch_name is not None else None  # always origin
+            tracking = f"refs/remotes/origin/{self.branch_name}"  # promptctl's remote
+            shared = (self._repo.refs.logged_values(tracking)
+                      if dropped and self.branch_name is not None
+                      and self._repo.ref_updates.keeps_reflog(tracking) else set())
             unpushed = (history.unreachable(dropped, shared) if shared else None) or set()
         found = []
         for old, new in changed:

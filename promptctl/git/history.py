@@ -242,26 +242,6 @@ class History:
         args = ["rev-list", "--first-parent", tip, *([f"^{since}"] if since else []), "--"]
         return self._runner.run(*args).split()
 
-    def ref_values(self, refname: str) -> set[str] | None:
-        """Every commit ``refname`` has pointed at that git remembers: its value now and
-        each old and new value its reflog records (``git clone`` writes no reflog for a
-        remote-tracking branch, so its first fetch logs the cloned value as old). ``None``
-        when that is not all it held: no such ref, or reflogs turned off
-        (``core.logAllRefUpdates``)."""
-        now = self._refs.resolve(refname)
-        if now is None:
-            return None
-        if (self._runner.try_run("config", "--bool", "core.logAllRefUpdates") or "").strip() \
-                == "false":
-            return None
-        values = {now}
-        log = self._refs.common_dir / "logs" / refname
-        with contextlib.suppress(OSError):  # no reflog: it has not moved since the clone
-            for line in log.read_bytes().splitlines():
-                values.update(value.decode() for value in line.split(b" ", 2)[:2]
-                              if _HEX40.fullmatch(value) and value != ZERO_OID.encode())
-        return values
-
     def unreachable(self, commits: Iterable[str], tips: Iterable[str]) -> set[str] | None:
         """Those of ``commits`` that none of ``tips`` reaches (``None``: a commit is gone,
         pruned, and nothing is known)."""

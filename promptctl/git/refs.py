@@ -161,6 +161,22 @@ class Refs:
             cached = self._packed_blocks[prefix] = _parse_packed(data, prefix)
         return cached
 
+    def logged_values(self, refname: str) -> set[str]:
+        """Every object ``refname`` has named that git remembers: its value now and each old
+        and new value its reflog records (``git clone`` writes no reflog for a
+        remote-tracking branch, so its first fetch logs the cloned value as old). All it
+        named only where git logs its moves (:meth:`RefUpdates.keeps_reflog`); empty for
+        no such ref."""
+        now = self.resolve(refname)
+        if now is None:
+            return set()
+        values = {now}
+        with contextlib.suppress(OSError):  # no reflog: it has not moved since the clone
+            for line in (self.common_dir / "logs" / refname).read_bytes().splitlines():
+                values.update(value.decode() for value in line.split(b" ", 2)[:2]
+                              if _HEX40.fullmatch(value) and value != ZERO_OID.encode())
+        return values
+
     def _packed_data(self) -> bytes:
         # Read once per change of the file: the stat costs microseconds.
         path = self.common_dir / "packed-refs"
@@ -300,6 +316,15 @@ class RefUpdates:
         if mode == "always" or os.path.isfile(f"{folder}/logs/{refname}"):
             return True
         return mode == "normal" and refname.startswith(_LOGGED_PREFIXES)
+
+    def keeps_reflog(self, refname: str) -> bool:
+        """Whether git logs every move of ``refname`` here (``False`` when that cannot be
+        told: no identity to read the configuration with, or a setting git reads its own
+        way)."""
+        if self._identity is None:
+            return False
+        mode = self._log_mode(self._identity.profile())
+        return mode is not None and self._logs(refname, mode, self._refs.common_dir)
 
     def _logged(self, refname: str, profile: Profile, head: str | None) -> bool:
         """Would git write a reflog line for ``refname`` (or HEAD, on its branch: ``head``
@@ -513,6 +538,7 @@ def _unnamed_file(folder: str) -> IO[bytes]:
 
 
 # A packed ref and the peeled line that may follow it.
+_HEX40 = re.compile(rb"[0-9a-f]{40}")
 _PACKED_ENTRY = re.compile(r"([0-9a-f]+) ([^\n]+)\n(?:\^([0-9a-f]+)(?:\n|\Z))?")
 
 
