@@ -288,7 +288,7 @@ class VersionIndex:
                 # register landed meanwhile): no rewrite, and nothing to store. The
                 # caller's next look at the branch finds the index current.
                 return True
-        if plan is None or plan.rebuild:
+        if plan is None:
             previous = self._all_rows() if stored is not None else {}
             plan = self._plan(tip, None, progress)
             assert plan is not None
@@ -342,8 +342,8 @@ class VersionIndex:
     def _plan(self, tip: str, stored: str | None, progress: Progress | None,
               known: list[tuple[str, tuple[str, ...]]] | None = None) -> _Plan | None:
         """What numbering the commits from ``stored`` (exclusive) to ``tip`` adds; ``None``
-        (or a plan asking for a rebuild) when history was rewritten. ``known`` is that
-        graph when the caller already has it."""
+        when history was rewritten. ``known`` is that graph when the caller already has
+        it."""
         history = self._repo.history
         numbering = _Numbering(self, incremental=stored is not None)
         try:
