@@ -362,7 +362,7 @@ class VersionIndex:
         at: str | None = tip
         while at is not None and at in commits:
             chain.append(at)
-            at = _line_parent(commits[at], self.branch_name)
+            at = line_parent(commits[at], self.branch_name)
         if at != stored:
             return None  # the line does not lead back to what we indexed
         chain.reverse()
@@ -738,7 +738,7 @@ class _Numbering:
         """
         commits = self.commits
         found: list[str] = []
-        line = _line_parent(commits[commit], self.index.branch_name)
+        line = line_parent(commits[commit], self.index.branch_name)
         for start in (p for p in commits[commit].parents if p != line):
             stack = [(start, False)]
             while stack:
@@ -756,7 +756,7 @@ class _Numbering:
     def _diffs(self, commits: list[str]) -> dict[str, dict[str, str | None]]:
         """For commits without records: each prompt they change and its new blob."""
         branch = self.index.branch_name
-        pairs = [(c, _line_parent(self.commits[c], branch)) for c in commits]
+        pairs = [(c, line_parent(self.commits[c], branch)) for c in commits]
         found: dict[str, dict[str, str | None]] = {}
         history = self.index._repo.history
         for commit, files in history.first_parent_changes(pairs, self.index.prompts_dir).items():
@@ -781,10 +781,13 @@ def _without_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _line_parent(commit: Commit, branch: str | None) -> str | None:
+def line_parent(commit: Commit, branch: str | None) -> str | None:
     """The parent the registry line continues through: the first, except through a merge
     git made by pulling this branch from a remote, where the line is the branch pulled
-    (the second parent), as it was on the remote before the merge was pushed."""
+    (the second parent), as it was on the remote before the merge was pushed.
+
+    Versions are numbered along this line (and the pre-push check walks it): a number
+    the remote gave stays on it whichever way a clone pulled."""
     parents = commit.parents
     if len(parents) == 2 and branch is not None and _pulls(commit.message, branch):
         return parents[1]

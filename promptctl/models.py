@@ -17,7 +17,8 @@ from .formats.references import URI_SCHEME
 class PromptVersion:
     """One version of a prompt, as MLflow's ``PromptVersion`` (same attribute names).
 
-    ``version`` counts the commits on the registry branch's first-parent line that
+    ``version`` counts the commits on the registry branch's line (its first-parent line,
+    except through a ``git pull`` merge: see :func:`promptctl.index.line_parent`) that
     changed the prompt file; ``commit_message`` is that commit's message.
     """
 

@@ -5,8 +5,8 @@ its alias-log record with a lease on the tag (``--force-with-lease=<tag>:<value 
 if the alias moved on the remote since it was read, nothing lands anywhere and the
 caller is handed a :class:`LeaseLost`. A version push that lost a race re-makes its one
 commit on the remote's new tip and tries again; a branch that holds other unpushed work
-is left for the user to rebase (never to merge: a merge whose first parent is the local
-commit would push the remote's own versions off the first-parent line).
+is left for the user to rebase (never to merge: a merge of its own making would take the
+remote's versions off the line they are numbered along, see :func:`line_problem`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from .errors import Conflict, PromptctlError
 from .formats.aliaslog import ALIAS_LOG_REF
-from .git.history import parse_commit
+from .index import line_parent
 from .remote import FETCH_REFSPECS, REMOTE, REMOTE_LOG, tracking_ref
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def _push(repo: Repo, branch: str, made: Commit | None,
     for _ in range(_PUSH_ATTEMPTS):
         tip = repo.refs.resolve(branch)
         assert tip is not None
-        problem = first_parent_problem(repo, tip, repo.refs.resolve(tracking))
+        problem = line_problem(repo, branch, tip, repo.refs.resolve(tracking))
         if problem is not None:
             raise Conflict(problem + kept)
         refused = repo.remotes.push(REMOTE, [f"{tip}:{branch}"])
@@ -176,9 +176,11 @@ def _remake(repo: Repo, branch: str, theirs: str, made: Commit,
     return again
 
 
-def first_parent_problem(repo: Repo, local: str, remote: str | None) -> str | None:
-    """Why pushing ``local`` over the remote's ``remote`` would renumber versions, or
-    ``None``: the remote's tip must stay on ``local``'s first-parent line. ``None`` too
+def line_problem(repo: Repo, branch: str | None, local: str, remote: str | None) -> str | None:
+    """Why pushing commit ``local`` to ``branch`` over the remote's ``remote`` would
+    renumber versions, or ``None``: the remote's tip must stay on the line versions are
+    numbered along (:func:`~promptctl.index.line_parent`), which is the first-parent line
+    except through a merge with git's own message for pulling ``branch``. ``None`` too
     when this repository lacks the remote's tip: git refuses that push itself.
     """
     if remote is None or set(remote) == {"0"} or remote == local:
@@ -189,17 +191,19 @@ def first_parent_problem(repo: Repo, local: str, remote: str | None) -> str | No
         # them, and git's own refusal tells the user what to do (and lets a
         # ``--push`` re-make its version on the new tip).
         return None
-    line = repo.history.first_parents(local, since=remote)
-    if not line:
+    new = {commit.id: commit for commit in repo.history.walk(local, since=remote)}
+    if not new:
         return None  # nothing new, or the remote is ahead: git refuses that itself
-    found = repo.objects.read(line[-1])
-    commit = parse_commit(line[-1], found[1]) if found else None
-    if commit is not None and commit.parents[:1] == (remote,):
+    short = branch.removeprefix("refs/heads/") if branch else None
+    at: str | None = local
+    while at is not None and at in new:
+        at = line_parent(new[at], short)
+    if at == remote:
         return None
-    return (f"pushing {local[:10]} would take the remote's tip {remote[:10]} off the "
-            "first-parent line (a merge made by 'git pull' with the local commit first), "
-            "and the remote's version numbers with it: run 'git pull --rebase' instead, or "
-            "merge the other way round")
+    return (f"pushing {local[:10]} would take the remote's tip {remote[:10]} off the line "
+            "versions are numbered along (a merge that puts the local commits first and "
+            "does not carry git's own 'git pull' message), and the remote's version numbers "
+            "with it: run 'git pull --rebase' instead, or merge the other way round")
 
 
 def push_refs(repo: Repo, refspecs: list[str]) -> None:

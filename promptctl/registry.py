@@ -565,17 +565,19 @@ class Registry:
                     pushed.append(ALIAS_LOG_REF)
         return SyncResult(_changes(before, after), log, tuple(pushed))
 
-    def check_push(self, local: str, remote: str | None) -> str | None:
-        """Why pushing commit ``local`` over the remote's ``remote`` would renumber versions
-        (``None``: it would not): the remote's tip must stay on the first-parent line.
+    def check_push(self, local: str, remote: str | None, branch: str | None = None) -> str | None:
+        """Why pushing commit ``local`` to ``branch`` (default: the current one) over
+        the remote's ``remote`` would renumber versions (``None``: it would not).
 
-        A merge whose first parent is a local commit (``git pull`` with merge) pushes the
-        remote's commits to the side; the pre-push hook refuses it.
+        The remote's tip must stay on the line versions are numbered along: a merge that
+        puts local commits first is refused unless it carries git's own message for
+        pulling the branch (``git pull``, ``git merge origin/main``), along whose second
+        parent the remote's numbers stay as they were. The pre-push hook calls this.
         """
-        from .push import first_parent_problem
+        from .push import line_problem
 
         with self._lock:
-            return first_parent_problem(self.repo, local, remote)
+            return line_problem(self.repo, branch or self.repo.refs.head().ref, local, remote)
 
     # -- MLflow's names: each delegates to a native method above ---------------------------
 

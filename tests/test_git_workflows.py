@@ -590,7 +590,12 @@ def _pre_push(path: Path, local: str, remote_sha: str) -> subprocess.CompletedPr
                           cwd=path, input=line, capture_output=True, text=True, check=False)
 
 
-def test_pre_push_hook_refuses_a_foxtrot_merge_and_allows_a_rebase(remote: Path) -> None:
+@pytest.mark.parametrize("message", [None, "merge origin's work"])
+def test_pre_push_hook_judges_a_pull_merge_by_its_message(remote: Path,
+                                                         message: str | None) -> None:
+    """A merge that puts Alice's commit first: with git's own message the remote's
+    numbers stay on the line and the push goes ahead; with a message of her own the
+    remote's tip leaves the line and the hook refuses, until she rebases instead."""
     bob, alice = clone(remote, "bob"), clone(remote, "alice")
     with Registry(bob) as reg:
         tick()
@@ -598,14 +603,84 @@ def test_pre_push_hook_refuses_a_foxtrot_merge_and_allows_a_rebase(remote: Path)
     edit(alice, "hand edit {{x}}", "Alice's edit", name="other")
     git(alice, "fetch", "-q")
     theirs = git(alice, "rev-parse", "origin/main").strip()
-    git(alice, "merge", "-q", "--no-edit", "origin/main")  # first parent: Alice's commit
-    refused = _pre_push(alice, git(alice, "rev-parse", "HEAD").strip(), theirs)
-    assert refused.returncode == 4 and refused.stdout == ""
-    assert refused.stderr.startswith("error: pushing") and "git pull --rebase" in refused.stderr
+    how = ["--no-edit"] if message is None else ["-m", message]
+    git(alice, "merge", "-q", *how, "origin/main")  # first parent: Alice's commit
+    judged = _pre_push(alice, git(alice, "rev-parse", "HEAD").strip(), theirs)
+    if message is None:  # "Merge remote-tracking branch 'origin/main'"
+        assert (judged.returncode, judged.stdout) == (0, "")
+        assert "error" not in judged.stderr
+        return
+    assert judged.returncode == 4 and judged.stdout == ""
+    assert judged.stderr.startswith("error: pushing") and "git pull --rebase" in judged.stderr
+    assert judged.stderr.count("\n") == 1
     git(alice, "reset", "-q", "--hard", "HEAD~1")
     git(alice, "rebase", "-q", "origin/main")
     allowed = _pre_push(alice, git(alice, "rev-parse", "HEAD").strip(), theirs)
     assert (allowed.returncode, allowed.stderr) == (0, "")
+
+
+def test_pre_push_hook_refuses_a_pull_message_on_a_merge_that_is_no_pull(
+        remote: Path) -> None:
+    """The message alone does not pass a merge: one that merges a side branch into the
+    remote's tip under git's pull message would number along the side branch and take
+    the remote's tip off the line, so the hook refuses it."""
+    alice = clone(remote, "alice")
+    theirs = git(alice, "rev-parse", "HEAD").strip()
+    git(alice, "checkout", "-q", "-b", "side", "HEAD~1")
+    edit(alice, "side {{x}}", "a side edit")
+    git(alice, "checkout", "-q", "main")
+    git(alice, "merge", "-q", "-X", "ours", "-m", f"Merge branch 'main' of file://{remote}",
+        "side")
+    refused = _pre_push(alice, git(alice, "rev-parse", "HEAD").strip(), theirs)
+    assert refused.returncode == 4 and refused.stderr.startswith("error: pushing")
+
+
+def test_pull_merge_then_plain_push_with_the_hook_keeps_the_remotes_numbers(
+        remote: Path) -> None:
+    """The default way to catch up: ``git pull`` (merge, git's message), then ``git push``
+    with the hook installed. The push lands, Bob's pushed 3 stays 3 everywhere, and
+    Alice's register is 4 on the remote, in her clone and in a fresh one."""
+    bob, alice = clone(remote, "bob"), clone(remote, "alice")
+    _install_pre_push_hook(alice)
+    with Registry(bob) as reg:
+        tick()
+        reg.register("s", PromptContent("three by Bob {{x}}\n"), "v3", push=True)
+    with Registry(alice) as reg:
+        tick()
+        reg.register("s", PromptContent("three by Alice {{x}}\n"), "hers")
+    pulled = subprocess.run(["git", "pull", "-q", "--no-rebase", "origin", "main"], cwd=alice,
+                            capture_output=True, text=True, check=False)
+    assert pulled.returncode != 0  # both changed s.yaml: she keeps hers
+    git(alice, "checkout", "--ours", "prompts/s.yaml")
+    git(alice, "commit", "-qa", "--no-edit")
+    push = subprocess.run(["git", "push", "origin", "main"], cwd=alice, capture_output=True,
+                          text=True, check=False)
+    assert push.returncode == 0, push.stderr
+    expected = {1: "one {{x}}\n", 2: "two {{x}}\n", 3: "three by Bob {{x}}\n",
+                4: "three by Alice {{x}}\n"}
+    assert contents(alice) == expected
+    assert contents(clone(remote, "fresh")) == expected
+
+
+def test_register_push_after_a_pull_merge_pushes_it_with_the_merge(remote: Path) -> None:
+    """``register --push`` on a branch that holds a ``git pull`` merge (git's message) and
+    the commit it merged: the whole branch lands, numbered as every clone numbers it."""
+    bob, alice = clone(remote, "bob"), clone(remote, "alice")
+    with Registry(bob) as reg:
+        tick()
+        reg.register("s", PromptContent("three by Bob {{x}}\n"), "v3", push=True)
+    edit(alice, "other by Alice {{y}}", "Alice's edit", name="other")
+    git(alice, "pull", "-q", "--no-rebase", "--no-edit", "origin", "main")
+    with Registry(alice) as reg:
+        tick()
+        made = reg.register("s", PromptContent("four by Alice {{x}}\n"), "v4", push=True)
+    assert made.version.version == 4
+    assert git(remote, "rev-parse", "main").strip() == made.version.commit
+    expected = {1: "one {{x}}\n", 2: "two {{x}}\n", 3: "three by Bob {{x}}\n",
+                4: "four by Alice {{x}}\n"}
+    fresh = clone(remote, "fresh")
+    assert contents(fresh) == expected
+    assert contents(fresh, "other") == {1: "other by Alice {{y}}\n"}
 
 
 def _install_pre_push_hook(path: Path) -> None:

@@ -52,9 +52,9 @@ def pre_push(
     """Refuse a push that would renumber the remote's versions (a git pre-push hook).
 
     A merge made by 'git pull' puts the local commit first and the remote's versions on
-    the side. With git's own message promptctl numbers along the remote's side, but a
-    merge committed with another message is like any other, and pushed it would change
-    what the remote's numbers mean: any such merge is refused. Reads the refs git hands a
+    the side. With git's own message promptctl numbers along the remote's side, and the
+    push goes ahead; a merge committed with another message is like any other, and
+    pushed it would change what the remote's numbers mean: it is refused. Reads the refs git hands a
     pre-push hook on stdin (or pre-commit's PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF).
     A push behind the remote (its tip not fetched here) is left to git, which refuses it.
 
@@ -66,19 +66,21 @@ def pre_push(
     """
     registry = state(ctx).registry()
     pairs = _pushed(sys.stdin.read() if not sys.stdin.isatty() else "")
-    for local, theirs in pairs:
-        problem = registry.check_push(local, theirs)
+    for branch, local, theirs in pairs:
+        problem = registry.check_push(local, theirs, branch)
         if problem is not None:
             raise Conflict(problem)
 
 
-def _pushed(text: str) -> list[tuple[str, str | None]]:
-    """``(local commit, remote commit)`` of each ref being pushed to a branch."""
-    found: list[tuple[str, str | None]] = []
+def _pushed(text: str) -> list[tuple[str | None, str, str | None]]:
+    """``(branch, local commit, remote commit)`` of each ref being pushed to a branch
+    (``None``: pre-commit did not name the branch, the current one is meant)."""
+    found: list[tuple[str | None, str, str | None]] = []
     for line in text.splitlines():
         fields = line.split()
         if len(fields) == 4 and fields[2].startswith("refs/heads/") and set(fields[1]) != {"0"}:
-            found.append((fields[1], fields[3]))
+            found.append((fields[2], fields[1], fields[3]))
     if not found and os.environ.get("PRE_COMMIT_TO_REF"):
-        found.append((os.environ["PRE_COMMIT_TO_REF"], os.environ.get("PRE_COMMIT_FROM_REF")))
+        found.append((os.environ.get("PRE_COMMIT_REMOTE_BRANCH"), os.environ["PRE_COMMIT_TO_REF"],
+                      os.environ.get("PRE_COMMIT_FROM_REF")))
     return found

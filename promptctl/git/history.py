@@ -237,11 +237,6 @@ class History:
         """How many commits ``tip`` has in all (for a progress bar)."""
         return int(self._runner.run("rev-list", "--count", tip).strip() or 0)
 
-    def first_parents(self, tip: str, since: str | None = None) -> list[str]:
-        """The first-parent line from ``tip`` back to ``since`` (exclusive), newest first."""
-        args = ["rev-list", "--first-parent", tip, *([f"^{since}"] if since else []), "--"]
-        return self._runner.run(*args).split()
-
     def unreachable(self, commits: Iterable[str], tips: Iterable[str]) -> set[str] | None:
         """Those of ``commits`` that none of ``tips`` reaches (``None``: a commit is gone,
         pruned, and nothing is known)."""
