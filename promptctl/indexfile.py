@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import os
 
-try:  # CPython's own SHA-1: hashlib loads OpenSSL first, ~2.5 ms of a cold load
-    from _sha1 import sha1  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - a Python without it
-    from hashlib import sha1
+from .git.digest import sha1
 
 # 5: a registry in a folder no longer takes another folder's records for its own, so its
 # numbers may differ from those a schema-4 index holds; every index is built anew once.
@@ -37,7 +34,7 @@ NEWEST_VERSION = ("SELECT v.* FROM latest l JOIN versions v"
 def path(common_dir: str, prefix: str, branch: str | None) -> str:
     """The index of the registry at ``prefix`` (``""`` or ``"a/b/"``) in the repository,
     for ``branch`` (``None``: a detached HEAD)."""
-    key = sha1(f"{prefix}\0{branch or 'HEAD'}".encode()).hexdigest()[:16]
+    key = sha1(f"{prefix}\0{branch or 'HEAD'}".encode()).hex()[:16]
     return os.path.join(common_dir, "promptctl", f"index-{key}.sqlite")
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import math
 import os
 import time
@@ -82,6 +81,8 @@ class RemoteClone:
     def __init__(self, location: str, fetch_ttl_seconds: float | None = None) -> None:
         self.url, self.folder = split_location(location)
         self.ttl = fetch_ttl(fetch_ttl_seconds)
+        import hashlib  # here: it loads OpenSSL, which a local registry's writes never need
+
         key = hashlib.sha256(self.url.encode()).hexdigest()[:24]
         self.path = cache_root() / key
         self._lock_path = self.path.with_name(f"{key}.lock")

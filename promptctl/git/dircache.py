@@ -24,13 +24,13 @@ without that, the newer index file would make an edit made in that second invisi
 from __future__ import annotations
 
 import bisect
-import hashlib
 import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GitError, RefLocked
+from . import digest
 from .locking import HeldLock
 
 _HANDLED_EXTENSIONS = (b"TREE", b"REUC")
@@ -132,7 +132,7 @@ class IndexFile:
         # As make_cache_entry() leaves it: no stat data, the mode, the blob, same flags.
         out[at:at + 60] = bytes(24) + struct.pack(">I", mode) + bytes(12) + blob
         out += _invalidated(data[layout.extensions:-20], name)
-        out += hashlib.sha1(out).digest()
+        out += digest.sha1(out)
         patched = bytes(out)
         # The entries kept their places: the new bytes have the same layout.
         self._cached = _Layout(patched, layout.entries, layout.names, layout.offsets,
@@ -163,7 +163,7 @@ class IndexFile:
             _smudge_racy(tail, index_mtime, len(layout.names) - at, start=0)
         out += entry + tail
         out += _invalidated(data[layout.extensions:-20], name)
-        out += hashlib.sha1(out).digest()
+        out += digest.sha1(out)
         self._cached = None  # the entries moved: the next read walks them again
         return bytes(out)
 
@@ -183,7 +183,7 @@ def _parse(data: bytes) -> _Layout:
     if version not in (2, 3):
         raise Unhandled(f"index version {version}")
     trailer = data[-20:]
-    if trailer == bytes(20) or hashlib.sha1(data[:-20]).digest() != trailer:
+    if trailer == bytes(20) or digest.sha1(data[:-20]) != trailer:
         raise Unhandled("no checksum, or a wrong one")
     entries: dict[bytes, int] = {}
     names: list[bytes] = []

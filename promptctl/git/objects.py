@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import GitError
+from . import digest
 
 TREE_MODE = b"40000"
 BLOB_MODE = b"100644"
@@ -291,11 +292,8 @@ def blob_id(data: bytes) -> str:
 
 
 def _object_id(raw: bytes) -> str:
-    """The SHA-1 git names an object's bytes by. ``hashlib`` is imported on first use: it
-    loads OpenSSL (~2.5 ms), which a read never needs."""
-    import hashlib
-
-    return hashlib.sha1(raw).hexdigest()
+    """The SHA-1 git names an object's bytes by."""
+    return digest.sha1(raw).hex()
 
 
 def parse_tree(data: bytes) -> list[TreeEntry]:
