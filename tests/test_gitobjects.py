@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from promptctl.git import digest
 from promptctl.git.objects import BLOB_MODE, Objects, serialize_tree, tree_with_file
 
@@ -51,12 +53,15 @@ def test_tree_edits_match_git(tmp_path: Path) -> None:
     git(repo, "fsck", "--strict", "--no-progress")
 
 
-def test_object_ids_are_gits_for_small_and_large_objects(tmp_path: Path) -> None:
-    """Below and above the size where ids move from ``_sha1`` to OpenSSL."""
+def test_object_ids_are_gits_for_small_and_large_objects(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before and after the process moves from ``_sha1`` to OpenSSL."""
+    monkeypatch.setattr(digest, "_hashed", 0)  # as in a new process
     git(tmp_path, "init", "-q", "r")
     repo = tmp_path / "r"
-    for size in (0, 1, digest.SMALL, digest.SMALL + 1, 3 * digest.SMALL):
+    for size in (0, 1, 1000, digest.BUDGET, 3 * digest.BUDGET, 5):
         data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
         (tmp_path / "f").write_bytes(data)
         expected = git(repo, "hash-object", str(tmp_path / "f")).strip()
         assert write_object(repo / ".git" / "objects", "blob", data) == expected, size
+    assert digest._hashed == digest.BUDGET  # it did move
