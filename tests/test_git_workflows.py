@@ -635,6 +635,27 @@ def test_pre_push_hook_refuses_a_pull_message_on_a_merge_that_is_no_pull(
     assert refused.returncode == 4 and refused.stderr.startswith("error: pushing")
 
 
+def test_pre_push_hook_under_pre_commit_reads_the_refs_from_its_environment(
+        remote: Path) -> None:
+    """pre-commit hands the hook no stdin, but PRE_COMMIT_FROM_REF / _TO_REF /
+    _REMOTE_BRANCH: a merge with a message of its own is refused from those too."""
+    bob, alice = clone(remote, "bob"), clone(remote, "alice")
+    with Registry(bob) as reg:
+        tick()
+        reg.register("s", PromptContent("three by Bob {{x}}\n"), "v3", push=True)
+    edit(alice, "hand edit {{x}}", "Alice's edit", name="other")
+    git(alice, "fetch", "-q")
+    theirs = git(alice, "rev-parse", "origin/main").strip()
+    git(alice, "merge", "-q", "-m", "my merge", "origin/main")
+    env = {**os.environ, "PRE_COMMIT_FROM_REF": theirs,
+           "PRE_COMMIT_TO_REF": git(alice, "rev-parse", "HEAD").strip(),
+           "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main"}
+    refused = subprocess.run([sys.executable, "-m", "promptctl", "hook", "pre-push"],
+                             cwd=alice, stdin=subprocess.DEVNULL, capture_output=True,
+                             text=True, env=env, check=False)
+    assert refused.returncode == 4 and "error: pushing" in refused.stderr
+
+
 def test_pull_merge_then_plain_push_with_the_hook_keeps_the_remotes_numbers(
         remote: Path) -> None:
     """The default way to catch up: ``git pull`` (merge, git's message), then ``git push``

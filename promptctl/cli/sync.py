@@ -54,8 +54,9 @@ def pre_push(
     A merge made by 'git pull' puts the local commit first and the remote's versions on
     the side. With git's own message promptctl numbers along the remote's side, and the
     push goes ahead; a merge committed with another message is like any other, and
-    pushed it would change what the remote's numbers mean: it is refused. Reads the refs git hands a
-    pre-push hook on stdin (or pre-commit's PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF).
+    pushed it would change what the remote's numbers mean: it is refused. Reads the refs
+    git hands a pre-push hook on stdin (or pre-commit's PRE_COMMIT_FROM_REF,
+    PRE_COMMIT_TO_REF and PRE_COMMIT_REMOTE_BRANCH).
     A push behind the remote (its tip not fetched here) is left to git, which refuses it.
 
     Examples:
