@@ -590,12 +590,10 @@ def _pre_push(path: Path, local: str, remote_sha: str) -> subprocess.CompletedPr
                           cwd=path, input=line, capture_output=True, text=True, check=False)
 
 
-@pytest.mark.parametrize("message", [None, "merge origin's work"])
-def test_pre_push_hook_judges_a_pull_merge_by_its_message(remote: Path,
-                                                         message: str | None) -> None:
-    """A merge that puts Alice's commit first: with git's own message the remote's
-    numbers stay on the line and the push goes ahead; with a message of her own the
-    remote's tip leaves the line and the hook refuses, until she rebases instead."""
+def _merge_the_remote_in(remote: Path, how: list[str]) -> tuple[Path, str]:
+    """Bob pushes version 3; Alice, with a commit of her own, fetches and merges
+    ``origin/main`` into it (``how``: the message options): her clone and the remote tip
+    she merged."""
     bob, alice = clone(remote, "bob"), clone(remote, "alice")
     with Registry(bob) as reg:
         tick()
@@ -603,8 +601,18 @@ def test_pre_push_hook_judges_a_pull_merge_by_its_message(remote: Path,
     edit(alice, "hand edit {{x}}", "Alice's edit", name="other")
     git(alice, "fetch", "-q")
     theirs = git(alice, "rev-parse", "origin/main").strip()
-    how = ["--no-edit"] if message is None else ["-m", message]
     git(alice, "merge", "-q", *how, "origin/main")  # first parent: Alice's commit
+    return alice, theirs
+
+
+@pytest.mark.parametrize("message", [None, "merge origin's work"])
+def test_pre_push_hook_judges_a_pull_merge_by_its_message(remote: Path,
+                                                         message: str | None) -> None:
+    """A merge that puts Alice's commit first: with git's own message the remote's
+    numbers stay on the line and the push goes ahead; with a message of her own the
+    remote's tip leaves the line and the hook refuses, until she rebases instead."""
+    alice, theirs = _merge_the_remote_in(
+        remote, ["--no-edit"] if message is None else ["-m", message])
     judged = _pre_push(alice, git(alice, "rev-parse", "HEAD").strip(), theirs)
     if message is None:  # "Merge remote-tracking branch 'origin/main'"
         assert (judged.returncode, judged.stdout) == (0, "")
@@ -639,14 +647,7 @@ def test_pre_push_hook_under_pre_commit_reads_the_refs_from_its_environment(
         remote: Path) -> None:
     """pre-commit hands the hook no stdin, but PRE_COMMIT_FROM_REF / _TO_REF /
     _REMOTE_BRANCH: a merge with a message of its own is refused from those too."""
-    bob, alice = clone(remote, "bob"), clone(remote, "alice")
-    with Registry(bob) as reg:
-        tick()
-        reg.register("s", PromptContent("three by Bob {{x}}\n"), "v3", push=True)
-    edit(alice, "hand edit {{x}}", "Alice's edit", name="other")
-    git(alice, "fetch", "-q")
-    theirs = git(alice, "rev-parse", "origin/main").strip()
-    git(alice, "merge", "-q", "-m", "my merge", "origin/main")
+    alice, theirs = _merge_the_remote_in(remote, ["-m", "my merge"])
     env = {**os.environ, "PRE_COMMIT_FROM_REF": theirs,
            "PRE_COMMIT_TO_REF": git(alice, "rev-parse", "HEAD").strip(),
            "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main"}
