@@ -657,6 +657,23 @@ def test_pre_push_hook_under_pre_commit_reads_the_refs_from_its_environment(
     assert refused.returncode == 4 and "error: pushing" in refused.stderr
 
 
+@pytest.mark.parametrize("message", [None, "my merge"])
+def test_the_ci_guard_judges_a_push_already_made(remote: Path, message: str | None) -> None:
+    """docs/github-workflow.yml runs the hook's check in a fresh clone on the pushed
+    range (the old tip an ancestor, no ref at it): a merge with Alice's commit first and
+    a message of her own, pushed without the hook, fails it; git's message passes."""
+    alice, theirs = _merge_the_remote_in(
+        remote, ["--no-edit"] if message is None else ["-m", message])
+    git(alice, "push", "-q", "origin", "main")
+    ci = clone(remote, "ci")
+    after = git(ci, "rev-parse", "HEAD").strip()
+    guard = _pre_push(ci, after, theirs)
+    if message is None:
+        assert guard.returncode == 0 and "error" not in guard.stderr
+    else:
+        assert guard.returncode == 4 and guard.stderr.startswith("error: pushing")
+
+
 def test_pull_merge_then_plain_push_with_the_hook_keeps_the_remotes_numbers(
         remote: Path) -> None:
     """The default way to catch up: ``git pull`` (merge, git's message), then ``git push``
