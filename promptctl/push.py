@@ -201,9 +201,10 @@ def line_problem(repo: Repo, branch: str | None, local: str, remote: str | None)
     if at == remote:
         return None
     return (f"pushing {local[:10]} would take the remote's tip {remote[:10]} off the line "
-            "versions are numbered along (a merge that puts the local commits first and "
-            "does not carry git's own 'git pull' message), and the remote's version numbers "
-            "with it: run 'git pull --rebase' instead, or merge the other way round")
+            "versions are numbered along (a merge that puts the local commits first "
+            "without git's own 'git pull' message, or history rewritten), and the remote's "
+            "version numbers with it: run 'git pull --rebase' instead, or merge the other "
+            "way round")
 
 
 def push_refs(repo: Repo, refspecs: list[str]) -> None:

@@ -643,6 +643,16 @@ def test_pre_push_hook_refuses_a_pull_message_on_a_merge_that_is_no_pull(
     assert refused.returncode == 4 and refused.stderr.startswith("error: pushing")
 
 
+def test_pre_push_hook_refuses_a_forced_push_of_rewritten_history(remote: Path) -> None:
+    """Amending the pushed tip and pushing with --force would change what version 2
+    names: the remote's tip is on no line of the new one."""
+    alice = clone(remote, "alice")
+    theirs = git(alice, "rev-parse", "HEAD").strip()
+    git(alice, "commit", "-q", "--amend", "-m", "v2, reworded")
+    refused = _pre_push(alice, git(alice, "rev-parse", "HEAD").strip(), theirs)
+    assert refused.returncode == 4 and "history rewritten" in refused.stderr
+
+
 def test_pre_push_hook_under_pre_commit_reads_the_refs_from_its_environment(
         remote: Path) -> None:
     """pre-commit hands the hook no stdin, but PRE_COMMIT_FROM_REF / _TO_REF /
