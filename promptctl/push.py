@@ -181,7 +181,8 @@ def line_problem(repo: Repo, branch: str | None, local: str, remote: str | None)
     renumber versions, or ``None``: the remote's tip must stay on the line versions are
     numbered along (:func:`~promptctl.index.line_parent`), which is the first-parent line
     except through a merge with git's own message for pulling ``branch``. ``None`` too
-    when this repository lacks the remote's tip: git refuses that push itself.
+    when this repository lacks the remote's tip: git refuses that push itself unless it is
+    forced, and a forced push over commits never fetched is for branch protection to stop.
     """
     if remote is None or set(remote) == {"0"} or remote == local:
         return None
@@ -193,7 +194,11 @@ def line_problem(repo: Repo, branch: str | None, local: str, remote: str | None)
         return None
     new = {commit.id: commit for commit in repo.history.walk(local, since=remote)}
     if not new:
-        return None  # nothing new, or the remote is ahead: git refuses that itself
+        # ``local`` is behind the remote: git hands a hook such a push only when it is
+        # forced, and it would drop the remote's newest versions.
+        return (f"pushing {local[:10]} would move the branch back from the remote's tip "
+                f"{remote[:10]} and drop the versions numbered since: pull first; to undo a "
+                "version, register the content you want as a new one")
     short = branch.removeprefix("refs/heads/") if branch else None
     at: str | None = local
     while at is not None and at in new:

@@ -572,12 +572,19 @@ class Registry:
         The remote's tip must stay on the line versions are numbered along: a merge that
         puts local commits first is refused unless it carries git's own message for
         pulling the branch (``git pull``, ``git merge origin/main``), along whose second
-        parent the remote's numbers stay as they were. The pre-push hook calls this.
+        parent the remote's numbers stay as they were; so is a rewrite. Only the registry
+        branch is judged: another branch holds drafts, whose numbers are not settled (a
+        pull-request branch rebased and force-pushed is ordinary work). The pre-push hook
+        calls this.
         """
         from .push import line_problem
 
         with self._lock:
-            return line_problem(self.repo, branch or self.repo.refs.head().ref, local, remote)
+            current = self.repo.refs.head().ref
+            branch = branch or current
+            if branch is None or branch != _registry_branch(self.repo, current):
+                return None
+            return line_problem(self.repo, branch, local, remote)
 
     # -- MLflow's names: each delegates to a native method above ---------------------------
 

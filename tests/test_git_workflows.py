@@ -653,18 +653,72 @@ def test_pre_push_hook_refuses_a_forced_push_of_rewritten_history(remote: Path) 
     assert refused.returncode == 4 and "history rewritten" in refused.stderr
 
 
-def test_pre_push_hook_under_pre_commit_reads_the_refs_from_its_environment(
-        remote: Path) -> None:
-    """pre-commit hands the hook no stdin, but PRE_COMMIT_FROM_REF / _TO_REF /
-    _REMOTE_BRANCH: a merge with a message of its own is refused from those too."""
+@pytest.mark.parametrize("way", ["stdin", "pre-commit"])
+def test_pre_push_hook_judges_the_branch_pushed_to_not_the_one_checked_out(
+        remote: Path, way: str) -> None:
+    """Alice's merge with a message of her own, pushed to main while she has another
+    branch checked out: the branch git (stdin) or pre-commit (PRE_COMMIT_REMOTE_BRANCH)
+    names is the one judged, and refused."""
     alice, theirs = _merge_the_remote_in(remote, ["-m", "my merge"])
-    env = {**os.environ, "PRE_COMMIT_FROM_REF": theirs,
-           "PRE_COMMIT_TO_REF": git(alice, "rev-parse", "HEAD").strip(),
-           "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main"}
-    refused = subprocess.run([sys.executable, "-m", "promptctl", "hook", "pre-push"],
-                             cwd=alice, stdin=subprocess.DEVNULL, capture_output=True,
-                             text=True, env=env, check=False)
-    assert refused.returncode == 4 and "error: pushing" in refused.stderr
+    merge = git(alice, "rev-parse", "HEAD").strip()
+    git(alice, "checkout", "-q", "-b", "elsewhere")
+    if way == "stdin":
+        judged = _pre_push(alice, merge, theirs)
+    else:
+        judged = _pre_commit_pre_push(alice, merge, theirs, "refs/heads/main")
+    assert judged.returncode == 4 and "error: pushing" in judged.stderr
+
+
+def test_pre_push_hook_under_pre_commit_leaves_refs_that_are_no_branch(remote: Path) -> None:
+    """pre-commit names every ref pushed, the alias log and tags too: those hold no
+    version line and are not judged (the alias log's merges put ours first by design)."""
+    alice, theirs = _merge_the_remote_in(remote, ["-m", "my merge"])
+    merge = git(alice, "rev-parse", "HEAD").strip()
+    assert _pre_commit_pre_push(alice, merge, theirs, "refs/heads/main").returncode == 4
+    judged = _pre_commit_pre_push(alice, merge, theirs, "refs/promptctl/alias-log")
+    assert judged.returncode == 0 and "error" not in judged.stderr
+
+
+def _pre_commit_pre_push(path: Path, local: str, remote_sha: str,
+                         branch: str) -> subprocess.CompletedProcess[str]:
+    """The hook as pre-commit runs it: no stdin, the refs in its environment."""
+    env = {**os.environ, "PRE_COMMIT_FROM_REF": remote_sha, "PRE_COMMIT_TO_REF": local,
+           "PRE_COMMIT_REMOTE_BRANCH": branch}
+    return subprocess.run([sys.executable, "-m", "promptctl", "hook", "pre-push"],
+                          cwd=path, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          env=env, check=False)
+
+
+def test_pre_push_hook_refuses_a_forced_push_back_to_an_older_tip(remote: Path) -> None:
+    """``git reset --hard HEAD~1`` then ``git push --force``: the remote's version 2 would
+    go, and the next register would give number 2 to other content."""
+    alice = clone(remote, "alice")
+    theirs = git(alice, "rev-parse", "HEAD").strip()
+    git(alice, "reset", "-q", "--hard", "HEAD~1")
+    refused = _pre_push(alice, git(alice, "rev-parse", "HEAD").strip(), theirs)
+    assert refused.returncode == 4 and "move the branch back" in refused.stderr
+
+
+def test_pre_push_hook_lets_a_rebased_pull_request_branch_be_force_pushed(
+        remote: Path) -> None:
+    """A pull-request branch holds drafts: rebased onto main and force-pushed, it renumbers
+    nothing, and the hook lets it go."""
+    bob, alice = clone(remote, "bob"), clone(remote, "alice")
+    git(alice, "checkout", "-q", "-b", "feat")
+    with Registry(alice) as reg:
+        tick()
+        reg.register("s", PromptContent("draft {{x}}\n"), "draft")
+    git(alice, "push", "-q", "origin", "feat")
+    theirs = git(alice, "rev-parse", "HEAD").strip()
+    edit(bob, "other {{y}}", "Bob's edit", name="other")
+    git(bob, "push", "-q", "origin", "main")
+    git(alice, "fetch", "-q")
+    git(alice, "rebase", "-q", "origin/main")
+    line = f"refs/heads/feat {git(alice, 'rev-parse', 'HEAD').strip()} refs/heads/feat {theirs}\n"
+    judged = subprocess.run([sys.executable, "-m", "promptctl", "hook", "pre-push", "origin",
+                             "u"], cwd=alice, input=line, capture_output=True, text=True,
+                            check=False)
+    assert judged.returncode == 0 and "error" not in judged.stderr
 
 
 @pytest.mark.parametrize("message", [None, "my merge"])

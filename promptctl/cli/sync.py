@@ -49,15 +49,17 @@ def pre_push(
     remote: Annotated[str, typer.Argument(help="The remote's name (git passes it).")] = "",
     url: Annotated[str, typer.Argument(help="The remote's URL (git passes it).")] = "",
 ) -> None:
-    """Refuse a push that would renumber the remote's versions (a git pre-push hook).
+    """Refuse a push to the registry branch that would renumber the remote's versions (a
+    git pre-push hook).
 
     A merge made by 'git pull' puts the local commit first and the remote's versions on
     the side. With git's own message promptctl numbers along the remote's side, and the
     push goes ahead; a merge committed with another message is like any other, and
     pushed it would change what the remote's numbers mean: it is refused. Reads the refs
     git hands a pre-push hook on stdin (or pre-commit's PRE_COMMIT_FROM_REF,
-    PRE_COMMIT_TO_REF and PRE_COMMIT_REMOTE_BRANCH).
-    A push behind the remote (its tip not fetched here) is left to git, which refuses it.
+    PRE_COMMIT_TO_REF and PRE_COMMIT_REMOTE_BRANCH). Another branch holds drafts and is
+    not judged. A push behind the remote (its tip not fetched here) is left to git, which
+    refuses it unless forced: forced pushes are for branch protection to forbid.
 
     Examples:
 
@@ -81,7 +83,10 @@ def _pushed(text: str) -> list[tuple[str | None, str, str | None]]:
         fields = line.split()
         if len(fields) == 4 and fields[2].startswith("refs/heads/") and set(fields[1]) != {"0"}:
             found.append((fields[2], fields[1], fields[3]))
-    if not found and os.environ.get("PRE_COMMIT_TO_REF"):
-        found.append((os.environ.get("PRE_COMMIT_REMOTE_BRANCH"), os.environ["PRE_COMMIT_TO_REF"],
+    branch = os.environ.get("PRE_COMMIT_REMOTE_BRANCH")
+    # A tag or the alias log (pre-commit names any ref pushed) holds no version line.
+    if not found and os.environ.get("PRE_COMMIT_TO_REF") and (
+            branch is None or branch.startswith("refs/heads/")):
+        found.append((branch, os.environ["PRE_COMMIT_TO_REF"],
                       os.environ.get("PRE_COMMIT_FROM_REF")))
     return found
