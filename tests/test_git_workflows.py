@@ -814,6 +814,25 @@ def test_pre_push_hook_leaves_a_push_behind_the_remote_to_git(remote: Path) -> N
     assert git(remote, "rev-parse", "main") == landed
 
 
+def test_a_push_a_pre_push_hook_declines_says_so(remote: Path) -> None:
+    """A hook of the user's own that says no: the error names the hook's reason, not an
+    unreachable remote, and the version stays committed here."""
+    from promptctl import Conflict
+
+    alice = clone(remote, "alice")
+    hook = alice / ".git" / "hooks" / "pre-push"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text("#!/bin/sh\necho 'error: no pushes on Fridays' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    landed = git(remote, "rev-parse", "main")
+    with Registry(alice) as reg, pytest.raises(Conflict) as caught:
+        tick()
+        reg.register("s", PromptContent("three {{x}}\n"), "v3", push=True)
+    assert "declined" in str(caught.value) and "no pushes on Fridays" in str(caught.value)
+    assert git(remote, "rev-parse", "main") == landed
+    assert contents(alice)[3] == "three {{x}}\n"
+
+
 def test_register_push_that_lost_a_race_is_re_made_with_the_hook_installed(
         remote: Path) -> None:
     bob, alice = clone(remote, "bob"), clone(remote, "alice")

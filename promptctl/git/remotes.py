@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import RemoteUnreachable
+from ..errors import Conflict, RemoteUnreachable
 from .runner import Runner, first_line
 
 
@@ -68,6 +68,11 @@ class Remotes:
                 ref = spec.rpartition(":")[2]
                 refused[ref] = Refusal(ref, _refusal_kind(why), why)
         if result.returncode and not refused:
+            if "failed to push some refs" in result.stderr and "fatal:" not in result.stderr:
+                # Nothing was sent: a pre-push hook here said no, and printed why first.
+                why = first_line(result.stderr).removeprefix("error: ")
+                raise Conflict(f"the push to {remote} was declined before it was sent (a "
+                               f"pre-push hook?): {why}")
             raise RemoteUnreachable(remote, first_line(result.stderr))
         return refused
 
