@@ -292,22 +292,27 @@ class VersionIndex:
             previous = self._all_rows() if stored is not None else {}
             plan = self._plan(tip, None, progress)
             assert plan is not None
-            plan.findings.extend(self._renumbered(previous, plan.rows, tip))
+            plan.findings.extend(self._renumbered(previous, plan.rows, tip, stored))
         return self._write(plan, tip, stored)
 
     def _renumbered(self, previous: dict[tuple[str, int], VersionRow],
-                    rows: list[VersionRow], tip: str) -> list[Finding]:
+                    rows: list[VersionRow], tip: str, stored: str | None) -> list[Finding]:
         """Every number whose content a rebuild changed: loud, never silent.
 
         One whose number was this clone's alone is ``unpushed``, and ``check`` notes it
-        without failing. A number the remote gave names the same commit as long as that
-        commit is in history (numbering never takes back what the line gave), so a
-        version whose commit ``tip`` still reaches held a local claim (a register on a
-        branch merged as a pull request, local commits on the side of a ``git pull``
-        merge); and one whose commit history dropped was the clone's alone if the
-        remote-tracking branch never reached it (rebased by ``git pull --rebase``, or
-        reset away, before it was pushed). A dropped commit the remote had (a forced
-        push), or any when that branch's reflog cannot tell, is ``renumbered``."""
+        without failing. That is judged by what the remote-tracking branch has pointed at
+        here (its value and reflog):
+        - a version whose commit ``tip`` still reaches, renumbered by how a merge brought
+          it in (a register on a branch merged as a pull request, local commits on the
+          side of a ``git pull`` merge), had its old number from the remote only if a
+          value the branch had, which the old indexed tip ``stored`` also reached, reached
+          it; a merge pushed with the local commits first and a message of its own
+          renumbers such versions, and that is loud;
+        - a version whose commit history dropped was the clone's alone if the branch never
+          reached it (rebased by ``git pull --rebase``, or reset away, before it was
+          pushed). A dropped commit the remote had (a forced push), or any when the
+          reflog cannot tell, is ``renumbered``; a kept one when the reflog cannot tell
+          is ``unpushed``, as the ordinary pull merge's are."""
         now = {(r.name, r.number): r for r in rows}
         changed = [(old, now.get(key)) for key, old in sorted(previous.items())
                    if key not in now or now[key].blob != old.blob]
@@ -319,14 +324,22 @@ class VersionIndex:
         else:
             tracking = f"refs/remotes/origin/{self.branch_name}"  # promptctl's remote
             shared = (self._repo.refs.logged_values(tracking)
-                      if dropped and self.branch_name is not None
+                      if olds and self.branch_name is not None
                       and self._repo.ref_updates.keeps_reflog(tracking) else set())
-            unpushed = (history.unreachable(dropped, shared) if shared else None) or set()
+            unpushed = (history.unreachable(dropped, shared) if shared and dropped
+                        else None) or set()
+            kept = olds - dropped
+            if kept:
+                # The values the old numbering stood on (the old tip reached them): what
+                # they reached was numbered as the remote numbered it.
+                off = history.unreachable(shared, [stored]) if shared and stored else None
+                held = shared - off if off is not None else set()
+                unpushed |= (history.unreachable(kept, held) or set()) if held else kept
         found = []
         for old, new in changed:
             what = f"commit {new.commit[:10]}" if new else "nothing"
             was = f"{old.name}/{old.number} was commit {old.commit[:10]} here"
-            if old.commit not in dropped or old.commit in unpushed:
+            if old.commit in unpushed:
                 found.append(Finding("unpushed", old.name, old.number,
                                      f"{was}, never pushed, and is now {what}"))
             else:

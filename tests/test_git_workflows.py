@@ -95,6 +95,31 @@ def test_foxtrot_merge_keeps_the_remotes_version_numbers(remote: Path) -> None:
         4: "hand edit by Alice {{x}}\n"}
 
 
+def test_a_pushed_foxtrot_merge_with_a_message_of_its_own_is_loud_where_the_old_number_was_seen(
+        remote: Path) -> None:
+    """Without the hook, Alice pushes a merge with her commit first and her own message:
+    Bob's pushed 3 becomes 4 on the line. That is a pushed number changing meaning, so
+    in Bob's clone, which had seen it, it is a failing ``renumbered`` finding (not a
+    note that it was never pushed), and a load of it warns."""
+    bob, alice = clone(remote, "bob"), clone(remote, "alice")
+    with Registry(bob) as reg:
+        tick()
+        reg.register("s", PromptContent("three by Bob {{x}}\n"), "v3", push=True)
+        assert reg.load_prompt("s/3").template == "three by Bob {{x}}\n"
+    edit(alice, "three by Alice {{x}}", "Alice's edit")
+    subprocess.run(["git", "pull", "-q", "--no-rebase", "origin", "main"], cwd=alice,
+                   capture_output=True, check=False)
+    git(alice, "checkout", "--ours", "prompts/s.yaml")
+    git(alice, "commit", "-qam", "merged by hand")  # not git's message
+    git(alice, "push", "-q", "origin", "main")
+    git(bob, "pull", "-q", "--ff-only")
+    with Registry(bob) as reg:
+        assert reg.load_prompt("s/3", cache_ttl_seconds=0).template == "three by Alice {{x}}\n"
+        loud = [f for f in reg.findings() if f.number == 3 and f.failing]
+        assert [f.kind for f in loud] == ["renumbered"]
+        assert reg.warnings and "s/3" in reg.warnings[0]
+
+
 @pytest.mark.parametrize("theirs", ["hand edit", "register"])
 @pytest.mark.parametrize("ours", ["hand edit", "register"])
 def test_a_pushed_pull_merge_keeps_every_number_the_remote_had(remote: Path, theirs: str,
