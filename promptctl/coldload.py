@@ -145,7 +145,7 @@ def _first(top: str, git_dir: str, common_dir: str, root: str,
             db.execute("BEGIN")  # one snapshot of the index for every lookup below
             meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('schema', 'tip')"))
             if meta.get("schema") != indexfile.SCHEMA_VERSION or meta.get("tip") != tip or \
-                    db.execute("SELECT 1 FROM findings WHERE name = ? AND kind NOT IN (?, ?)",
+                    db.execute(indexfile.FAILING_FINDING,
                                (ref.name, *indexfile.NOTED_FINDINGS)).fetchone():
                 return None  # an index to bring up to date; numbers to warn about
             # Git is started only now: after a pull, the index is behind and this is it.

@@ -55,6 +55,9 @@ if TYPE_CHECKING:
     from .git.history import Commit
 
 
+# The findings ``_renumbered`` makes, whose detail says what the number names now.
+_RENUMBERINGS = "kind IN ('renumbered', 'unpushed')"
+
 Progress = Callable[[int, int], None]
 """Called with (commits of the line numbered, how many there are) while the index is
 built from scratch: ``(0, n)`` before a long walk is numbered, ``(n, n)`` when done."""
@@ -419,13 +422,12 @@ class VersionIndex:
             db.executemany("INSERT INTO findings VALUES (?,?,?,?)",
                            [(f.kind, f.name, f.number, f.detail) for f in plan.findings])
             # A number a rewrite left empty may be given again: say what it names now.
-            empty = set(db.execute("SELECT name, number FROM findings WHERE kind IN"
-                                   " ('renumbered', 'unpushed')"
+            empty = set(db.execute(f"SELECT name, number FROM findings WHERE {_RENUMBERINGS}"
                                    " AND detail LIKE '%is now nothing%'").fetchall())
             if empty:
                 db.executemany(
                     "UPDATE findings SET detail = replace(detail, 'is now nothing', ?)"
-                    " WHERE kind IN ('renumbered', 'unpushed') AND name = ? AND number = ?",
+                    f" WHERE {_RENUMBERINGS} AND name = ? AND number = ?",
                     [(f"is now commit {r.commit[:10]}", r.name, r.number)
                      for r in plan.rows if (r.name, r.number) in empty])
             db.execute("INSERT OR REPLACE INTO meta VALUES ('tip', ?)", (tip,))

@@ -22,6 +22,9 @@ SCHEMA_VERSION = "6"
 # Findings that ``check`` notes without failing and loads do not warn of (see
 # ``index.Finding.failing``); the cold load answers despite them.
 NOTED_FINDINGS = ("clash", "unpushed")
+# Whether a prompt has a finding that fails (parameters: its name, then NOTED_FINDINGS).
+FAILING_FINDING = ("SELECT 1 FROM findings WHERE name = ? AND kind NOT IN"
+                   f" ({', '.join('?' * len(NOTED_FINDINGS))})")
 
 # The lookups of one version's row, by number, by the commit that made it, and the
 # newest: VersionIndex's, and the cold load's, which must find the same row.
